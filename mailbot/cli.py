@@ -1,0 +1,357 @@
+"""The `mailbot` command line (SPEC §8). `--json` output is a contract; exit codes 0/1/2.
+
+Commands stay thin: they open the runtime, call one function of the core or
+the shell, and print. Commands that cause mail queue it in the outbox and try
+to deliver it before they exit, so a cron job of `poll --once` is a whole deployment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlmodel import col, select
+
+from mailbot.config import config_path, load_config
+from mailbot.errors import ConfigError, MailbotError
+from mailbot.runtime import Runtime
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="mailbot: 政务信息报送 over email.")
+items_app = typer.Typer(no_args_is_help=True, help="Filed items.")
+messages_app = typer.Typer(no_args_is_help=True, help="Every mail received.")
+units_app = typer.Typer(no_args_is_help=True, help="Reporting units.")
+app.add_typer(items_app, name="items")
+app.add_typer(messages_app, name="messages")
+app.add_typer(units_app, name="units")
+
+ConfigOpt = Annotated[
+    str | None,
+    typer.Option("-c", "--config", help="config file (default $MAILBOT_CONFIG, else config/mailbot.toml)"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output (stable)")]
+T = TypeVar("T")
+log = logging.getLogger("mailbot")
+
+
+def _fail(code: int, message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def runtime(config: str | None) -> Iterator[Runtime]:
+    """Load the config and open the runtime; configuration errors exit 2, other failures 1."""
+    try:
+        cfg = load_config(config_path(config))
+        rt = Runtime(cfg)
+        rt.engine  # noqa: B018  (opens, migrates and syncs units; config errors surface here)
+    except ConfigError as exc:
+        raise _fail(2, f"配置错误 configuration error: {exc.file}: {exc.key}: {exc.problem}") from exc
+    try:
+        yield rt
+    except ConfigError as exc:
+        raise _fail(2, f"配置错误 configuration error: {exc.file}: {exc.key}: {exc.problem}") from exc
+    except MailbotError as exc:
+        raise _fail(1, f"error: {exc}") from exc
+    finally:
+        rt.close()
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print rows aligned for a terminal, counting CJK characters as two columns."""
+    cells = [[("" if v is None else str(v)) for v in r] for r in rows]
+    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    for r in [list(headers), *cells]:
+        typer.echo("  ".join(v + " " * (w - _width(v)) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+def _dump(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _deliver(rt: Runtime) -> None:
+    from mailbot.outbox import deliver
+
+    try:
+        report = deliver(rt.engine, rt.transport)
+    except MailbotError as exc:
+        typer.echo(f"outbox: not delivered now ({exc}); queued mail stays in the outbox", err=True)
+        return
+    if report.sent or report.deferred or report.dead:
+        typer.echo(f"outbox: sent {report.sent}, deferred {report.deferred}, refused {report.dead}", err=True)
+
+
+@app.command("check-config")
+def check_config(config: ConfigOpt = None) -> None:
+    """Validate the config, units and scoring rules; exit 2 naming the file and key on error."""
+    try:
+        cfg = load_config(config_path(config))
+        from mailbot.rules import load_rules
+        from mailbot.units import load_units
+
+        units = load_units(cfg.resolve(cfg.units.file))
+        rules = load_rules(cfg.resolve(cfg.scoring.file))
+    except ConfigError as exc:
+        raise _fail(2, f"配置错误 configuration error: {exc.file}: {exc.key}: {exc.problem}") from exc
+    typer.echo(f"config  {cfg.path}")
+    typer.echo(f"mailbox {cfg.mailbox.url}")
+    typer.echo(f"smtp    {cfg.smtp.url}")
+    typer.echo(f"db      {cfg.database_url.split('@')[-1]}")
+    typer.echo(f"units   {len(units)} in series {', '.join(units.series())}")
+    typer.echo(
+        f"rules   {len(rules.rulesets)} rule set(s), year starts {rules.calendar.start_month:02d}-"
+        f"{rules.calendar.start_day:02d}"
+    )
+    typer.echo("ok")
+
+
+@app.command()
+def poll(
+    once: Annotated[bool, typer.Option("--once", help="one ingestion pass, then exit")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """One ingestion pass over the mailbox, then deliver what it queued."""
+    if not once:
+        raise _fail(2, "poll needs --once (the daemon is `mailbot run`)")
+    from mailbot.intake import poll_once
+
+    with runtime(config) as rt:
+        report = poll_once(rt)
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "no new mail"
+        typer.echo(f"poll: {report.total} mail: {parts}")
+        _deliver(rt)
+        if report.counts.get("failed"):
+            raise typer.Exit(1)
+
+
+def _item_rows(rt: Runtime, status: str | None, unit: str | None, period: str | None) -> list[dict[str, Any]]:
+    from mailbot.models import Item, MessageRow
+    from mailbot.scorebook import Scorebook
+    from mailbot.store import session_scope
+    from mailbot.views import item_summary
+
+    with session_scope(rt.engine) as s:
+        q = select(Item)
+        if status:
+            q = q.where(Item.status == status)
+        if unit:
+            u = rt.directory().get(unit) or rt.directory().match(unit)
+            q = q.where(Item.unit_id == (u.id if u else unit))
+        if period:
+            p = Scorebook(rt, s).period(period)
+            q = q.where(
+                col(Item.received_at) >= p.start.astimezone(dt.UTC),
+                col(Item.received_at) < p.end.astimezone(dt.UTC),
+            )
+        items = s.exec(q.order_by(col(Item.received_at), col(Item.id))).all()
+        reasons = {
+            m.item_id: m.reason
+            for m in s.exec(
+                select(MessageRow).where(col(MessageRow.item_id).in_([i.id for i in items]))
+            ).all()
+            if m.disposition in ("refused", "quarantined", "item")
+        }
+        book = Scorebook(rt, s)
+        return [
+            item_summary(i, score=book.item_points(i.id), reason=reasons.get(i.id), tz=rt.config.tz)
+            for i in items
+        ]
+
+
+@items_app.command("list")
+def items_list(
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="pending, adopted, rejected, superseded, refused, quarantined"),
+    ] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="unit id or name")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="2026-10 | 2026-Q1 | 2026")] = None,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """List items (refused and quarantined submissions included, with their reason)."""
+    with runtime(config) as rt:
+        rows = _item_rows(rt, status, unit, period)
+    if as_json:
+        _dump([{k: r[k] for k in r if k != "from"} for r in rows])
+        return
+    print_table(
+        ["编号", "状态", "单位", "标题", "收到", "得分", "标记"],
+        [
+            [
+                r["id"],
+                r["status"],
+                r["unit_name"],
+                _clip(r["title"], 28),
+                (r["received_at"] or "")[:16],
+                r["score"] if r["score"] is not None else "",
+                "、".join(r["flags"]),
+            ]
+            for r in rows
+        ],
+    )
+    typer.echo(f"{len(rows)} item(s)")
+
+
+def _clip(text: str, width: int) -> str:
+    out, w = "", 0
+    for c in text:
+        w += _width(c)
+        if w > width:
+            return out + "…"
+        out += c
+    return out
+
+
+@items_app.command("show")
+def items_show(item_id: str, as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
+    """One item with its fields, text, attachments and decisions."""
+    from mailbot.models import AttachmentRow, EventRow, Item, MessageRow
+    from mailbot.scorebook import Scorebook
+    from mailbot.store import session_scope
+    from mailbot.views import item_detail
+
+    with runtime(config) as rt, session_scope(rt.engine) as s:
+        item = s.get(Item, item_id)
+        if item is None:
+            raise _fail(1, f"no item {item_id}")
+        atts = list(s.exec(select(AttachmentRow).where(AttachmentRow.item_id == item_id)).all())
+        evs = list(
+            s.exec(select(EventRow).where(EventRow.item_id == item_id).order_by(col(EventRow.id))).all()
+        )
+        msg = s.get(MessageRow, item.message_row_id)
+        book = Scorebook(rt, s)
+        points = book.event_points(item_id)
+        data = item_detail(
+            item,
+            score=book.item_points(item_id),
+            reason=msg.reason if msg else None,
+            attachments=atts,
+            events=[(e, points.get(e.id or 0)) for e in evs],
+            tz=rt.config.tz,
+        )
+    if as_json:
+        _dump(data)
+        return
+    for key in ("id", "status", "unit_name", "received_at", "score", "flags", "reason"):
+        typer.echo(f"{key:12} {data[key]}")
+    for k, v in data["fields"].items():
+        typer.echo(f"{k:10}　{v}")
+    if data["attachments"]:
+        typer.echo(f"attachments  {', '.join(data['attachments'])}")
+    typer.echo("")
+    typer.echo(data["text"])
+    if data["events"]:
+        typer.echo("")
+        print_table(
+            ["时间", "审核人", "指令", "得分"],
+            [
+                [e["at"][:16], e["by"], e["command"], "" if e["points"] is None else e["points"]]
+                for e in data["events"]
+            ],
+        )
+
+
+@messages_app.command("list")
+def messages_list(as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
+    """Every mail ever received, with what became of it."""
+    from mailbot.models import MessageRow
+    from mailbot.store import session_scope
+    from mailbot.views import message_summary
+
+    with runtime(config) as rt, session_scope(rt.engine) as s:
+        rows = [
+            message_summary(m, tz=rt.config.tz)
+            for m in s.exec(
+                select(MessageRow).order_by(col(MessageRow.received_at), col(MessageRow.id))
+            ).all()
+        ]
+    if as_json:
+        _dump(rows)
+        return
+    print_table(
+        ["收到", "发件人", "去向", "信息", "主题", "原因"],
+        [
+            [
+                (r["received_at"] or "")[:16],
+                r["from"],
+                r["disposition"],
+                r["item"] or "",
+                _clip(r["subject"], 30),
+                _clip(r["reason"] or "", 40),
+            ]
+            for r in rows
+        ],
+    )
+    typer.echo(f"{len(rows)} mail")
+
+
+@units_app.command("list")
+def units_list(as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
+    """The registered units with their series, parent and officers."""
+    with runtime(config) as rt:
+        units = rt.directory().units
+    data = [
+        {
+            "id": u.id,
+            "name": u.name,
+            "short": u.short,
+            "aliases": list(u.aliases),
+            "series": u.series,
+            "parent": u.parent,
+            "officers": list(u.officers),
+            "bulletin_to": list(u.bulletin_to),
+        }
+        for u in units
+    ]
+    if as_json:
+        _dump(data)
+        return
+    print_table(
+        ["id", "单位", "序列", "上级", "信息员"],
+        [[d["id"], d["name"], d["series"], d["parent"] or "", ", ".join(d["officers"])] for d in data],
+    )
+
+
+@units_app.command("import")
+def units_import(file: Path, config: ConfigOpt = None) -> None:
+    """Add or update units from a units.toml-style file (or .csv with the same columns)."""
+    from mailbot.store import session_scope, sync_units
+    from mailbot.units import load_units, units_from_csv
+
+    with runtime(config) as rt:
+        try:
+            directory = units_from_csv(file) if file.suffix.lower() == ".csv" else load_units(file)
+        except ConfigError as exc:
+            raise _fail(2, f"{exc.file}: {exc.key}: {exc.problem}") from exc
+        with session_scope(rt.engine) as s:
+            sync_units(s, directory)
+    typer.echo(f"imported {len(directory)} unit(s) from {file}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `mailbot` script."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="mailbot")
+    except SystemExit as exc:
+        if exc.code == 2 or exc.code is None or isinstance(exc.code, int):
+            raise
+        raise
+
+
+_unused: Callable[..., Any] | None = None
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

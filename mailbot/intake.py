@@ -1,0 +1,324 @@
+"""One ingestion pass: mailbox → archive → triage → database (+ outbox) → move.
+
+The order is the guarantee. The raw mail is archived (fsync) before anything
+else; the message row, the item and every mail it causes are written in ONE
+transaction; only after that commit is the mail moved out of the inbox. A
+crash anywhere leaves the mail in the inbox, and the next pass finds its row
+(by sha256 or Message-ID) and only finishes the move.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from mailbot import notices
+from mailbot.mailbox import Fetched
+from mailbot.mime import ParsedMail, parse_mail
+from mailbot.models import AttachmentRow, Disposition, Item, ItemStatus, MessageRow, utcnow
+from mailbot.msgid import verify
+from mailbot.refusals import RULES
+from mailbot.runtime import Runtime
+from mailbot.store import next_value, session_scope
+from mailbot.triage import Ignore, Limits, Refuse, Reply, Submission, triage
+
+log = logging.getLogger(__name__)
+
+_FOLDER_OF = {
+    Disposition.ITEM: "processed_folder",
+    Disposition.DECISION: "processed_folder",
+    Disposition.REFUSED: "refused_folder",
+    Disposition.QUARANTINED: "refused_folder",
+    Disposition.IGNORED: "ignored_folder",
+    Disposition.FAILED: "failed_folder",
+}
+
+
+@dataclass
+class PassReport:
+    """What one pass did, by disposition."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+
+    def add(self, disposition: str) -> None:
+        """Count one mail."""
+        self.counts[disposition] = self.counts.get(disposition, 0) + 1
+
+    @property
+    def total(self) -> int:
+        """Mails handled in this pass."""
+        return sum(self.counts.values())
+
+
+def poll_once(rt: Runtime) -> PassReport:
+    """Process every mail in the inbox once."""
+    report = PassReport()
+    for fetched in rt.mailbox.fetch_new(rt.config.mailbox.batch_size):
+        disposition = process(rt, fetched)
+        report.add(disposition)
+    return report
+
+
+def process(rt: Runtime, fetched: Fetched) -> str:
+    """Handle one fetched mail end to end; returns its disposition. Never raises for a bad mail."""
+    sha, path = rt.archive.put(fetched.raw)
+    with session_scope(rt.engine) as s:
+        row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first()
+        done = row is not None and row.disposition != Disposition.FAILED
+        attempts = row.attempts if row is not None else 0
+    if done and row is not None:
+        _move(rt, fetched, row.disposition, sha)
+        return str(row.disposition)
+    try:
+        disposition = _file(rt, fetched, sha, str(path))
+    except IntegrityError:
+        # Another daemon filed this mail first (unique sha256 / Message-ID / item): just move it.
+        with session_scope(rt.engine) as s:
+            row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first()
+        if row is None or row.disposition == Disposition.FAILED:
+            return _failed(rt, fetched, sha, str(path), attempts, "integrity conflict")
+        _move(rt, fetched, row.disposition, sha)
+        return str(row.disposition)
+    except Exception as exc:  # one bad mail must never stop the pass
+        log.exception("mail %s failed: %s", fetched.key, exc)
+        return _failed(rt, fetched, sha, str(path), attempts, f"{type(exc).__name__}: {exc}")
+    _move(rt, fetched, disposition, sha)
+    return disposition
+
+
+def _received_at(mail: ParsedMail, now: dt.datetime) -> dt.datetime:
+    """When the mail counts as received: its Date when plausible (a backlog keeps its days), else now."""
+    d = mail.date
+    if d is None or d.tzinfo is None:
+        return now
+    if d > now or now - d > dt.timedelta(days=7):
+        return now
+    return d.astimezone(dt.UTC)
+
+
+def _message_id(mail: ParsedMail, sha: str) -> str:
+    return mail.message_id or f"{sha[:32]}@no-message-id.invalid"
+
+
+def _file(rt: Runtime, fetched: Fetched, sha: str, path: str) -> str:
+    now = rt.now()
+    mail = parse_mail(fetched.raw)
+    received = _received_at(mail, now)
+    mid = _message_id(mail, sha)
+    cfg = rt.config
+    with session_scope(rt.engine) as s:
+        row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first() or MessageRow(sha256=sha)
+        row.mailbox, row.source_key = rt.mailbox.source_id, fetched.key
+        row.uid, row.uidvalidity = fetched.uid, fetched.uidvalidity
+        row.message_id, row.from_addr, row.subject = mid, mail.from_addr, mail.subject
+        row.received_at, row.size, row.archive_path = received, len(fetched.raw), path
+        row.attempts += 1
+        row.updated_at = now
+        s.add(row)
+        s.flush()
+        twin = s.exec(
+            select(MessageRow).where(
+                MessageRow.message_id == mid,
+                col(MessageRow.id) != row.id,
+                col(MessageRow.disposition) != Disposition.FAILED,
+            )
+        ).first()
+        if twin is not None:
+            _set(
+                row,
+                Disposition.IGNORED,
+                f"重复的 Message-ID（已于 {twin.received_at:%Y-%m-%d %H:%M} 收到）",
+                rule="duplicate",
+                item_id=twin.item_id,
+            )
+            return row.disposition
+        refers = _refers_to_us(rt, mail)
+        verdict = triage(
+            mail,
+            size=len(fetched.raw),
+            directory=rt.directory(),
+            reviewers=cfg.review.reviewers,
+            today=rt.local(received).date(),
+            limits=Limits(cfg.limits.max_message_bytes, cfg.limits.max_extracted_bytes),
+            refers_to_us=refers is not None,
+        )
+        if isinstance(verdict, Ignore):
+            _set(row, Disposition.IGNORED, verdict.reason, rule="auto")
+            notices.note_bounces(s, verdict, now)
+        elif isinstance(verdict, Refuse):
+            _refuse(rt, s, row, mail, verdict, received)
+        elif isinstance(verdict, Reply):
+            from mailbot import review
+
+            review.handle_reply(rt, s, row, mail, verdict, refers, received)
+        else:
+            _accept(rt, s, row, mail, verdict, received, mid)
+        return row.disposition
+
+
+def _refers_to_us(rt: Runtime, mail: ParsedMail) -> str | None:
+    """The item named by a signed Message-ID of ours in In-Reply-To/References, if any."""
+    for ref in [mail.in_reply_to, *reversed(mail.references)]:
+        if not ref:
+            continue
+        ours = verify(rt.secret, ref, mail.from_addr)
+        if ours is not None:
+            return ours.item_id or ""
+    return None
+
+
+def _set(
+    row: MessageRow,
+    disposition: Disposition,
+    reason: str | None,
+    *,
+    rule: str | None = None,
+    item_id: str | None = None,
+) -> None:
+    row.disposition, row.reason, row.rule, row.item_id = disposition, reason, rule, item_id
+
+
+def _refuse(
+    rt: Runtime, s: Session, row: MessageRow, mail: ParsedMail, verdict: Refuse, received: dt.datetime
+) -> None:
+    err = verdict.error
+    rule = RULES.get(err.rule)
+    disposition = Disposition.QUARANTINED if verdict.quarantine else Disposition.REFUSED
+    reason = f"{rule.name if rule else err.rule}：{err.detail}"
+    _set(row, disposition, reason, rule=err.rule)
+    # Refused submissions are items too (status refused/quarantined), so `items list` shows them.
+    year = rt.local(received).year
+    # Refused mail is numbered apart (R2026-0001) so accepted items keep a gapless sequence.
+    item_id = f"R{year}-{next_value(s, f'refused:{year}'):04d}"
+    fields = verdict.fields
+    s.add(
+        Item(
+            id=item_id,
+            year=year,
+            seq=int(item_id[6:]),
+            message_row_id=row.id or 0,
+            message_id=row.message_id,
+            from_addr=mail.from_addr,
+            unit_id=verdict.unit.id if verdict.unit else None,
+            unit_name=verdict.unit.name if verdict.unit else (fields.unit or "" if fields else ""),
+            title=(fields.title if fields and fields.title else mail.subject)[:500],
+            status=ItemStatus.QUARANTINED if verdict.quarantine else ItemStatus.REFUSED,
+            text="" if verdict.quarantine else mail.text[:200_000],
+            flags=[err.rule],
+            received_at=received,
+        )
+    )
+    row.item_id = item_id
+    notices.queue_refusal(rt, s, row, mail, verdict, received)
+
+
+def _new_item_id(s: Session, year: int) -> str:
+    return f"{year}-{next_value(s, f'item:{year}'):04d}"
+
+
+def _accept(
+    rt: Runtime,
+    s: Session,
+    row: MessageRow,
+    mail: ParsedMail,
+    sub: Submission,
+    received: dt.datetime,
+    mid: str,
+) -> None:
+    item_id = _new_item_id(s, rt.local(received).year)
+    f = sub.fields
+    flags: list[str] = []
+    if sub.info.urgent:
+        flags.append("紧急")
+    if sub.info.yuegao_tagged:
+        flags.append("约稿")
+    item = Item(
+        id=item_id,
+        year=int(item_id[:4]),
+        seq=int(item_id[5:]),
+        message_row_id=row.id or 0,
+        message_id=mid,
+        from_addr=mail.from_addr,
+        unit_id=sub.unit.id,
+        unit_name=sub.unit.name,
+        title=(f.title or "")[:500],
+        signer=f.signer,
+        reporter=f.reporter,
+        phone=f.phone,
+        written_date=f.date,
+        category=sub.info.category,
+        urgent=sub.info.urgent,
+        yuegao_no=sub.info.yuegao,
+        correction_of=sub.info.correction_of,
+        status=ItemStatus.PENDING,
+        text=sub.text,
+        cover_note=sub.cover_note,
+        text_note=sub.text_note,
+        flags=flags,
+        received_at=received,
+    )
+    s.add(item)
+    s.flush()
+    for att in sub.attachments:
+        ext = "." + att.safe_name.rsplit(".", 1)[-1][:10] if "." in att.safe_name else ".bin"
+        sha, path = rt.archive.put(att.data, suffix=ext)
+        s.add(
+            AttachmentRow(
+                item_id=item_id,
+                filename=att.filename or att.safe_name,
+                safe_name=att.safe_name,
+                content_type=att.content_type,
+                size=len(att.data),
+                sha256=sha,
+                path=str(path),
+                is_document=att is sub.document,
+            )
+        )
+    _set(row, Disposition.ITEM, None, item_id=item_id)
+    notices.queue_accepted(rt, s, item, sub, received)
+    log.info("mail %s filed as %s (%s)", mid, item_id, sub.unit.name)
+
+
+def _failed(rt: Runtime, fetched: Fetched, sha: str, path: str, attempts: int, error: str) -> str:
+    """Record a failed attempt; after max_attempts move the mail to the failed folder."""
+    with session_scope(rt.engine) as s:
+        row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first()
+        if row is None:
+            row = MessageRow(
+                sha256=sha,
+                mailbox=rt.mailbox.source_id,
+                source_key=fetched.key,
+                message_id=f"{sha[:32]}@unparsed.invalid",
+                archive_path=path,
+                size=len(fetched.raw),
+            )
+        row.attempts = attempts + 1
+        row.disposition, row.reason, row.rule = Disposition.FAILED, error[:2000], "failed"
+        row.updated_at = utcnow()
+        s.add(row)
+        give_up = row.attempts >= rt.config.mailbox.max_attempts
+    if give_up:
+        log.error(
+            "mail %s failed %d times, moved to %s: %s",
+            fetched.key,
+            attempts + 1,
+            rt.config.mailbox.failed_folder,
+            error,
+        )
+        _move(rt, fetched, Disposition.FAILED, sha)
+    return Disposition.FAILED
+
+
+def _move(rt: Runtime, fetched: Fetched, disposition: str, sha: str) -> None:
+    folder = getattr(rt.config.mailbox, _FOLDER_OF[Disposition(disposition)])
+    rt.mailbox.move(fetched.key, folder)
+    with session_scope(rt.engine) as s:
+        row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first()
+        if row is not None and not row.moved:
+            row.moved = True
+            s.add(row)

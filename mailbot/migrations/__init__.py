@@ -1,0 +1,1 @@
+"""Alembic migrations of mailbot's database (run by store.open_store)."""

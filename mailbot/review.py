@@ -1,0 +1,309 @@
+"""Review by reply: review requests out, reviewers' decisions in (SPEC §3).
+
+Decisions are append-only events; the item's status is recomputed from all
+of its events after each change. A reply mail is applied at most once because
+its message row (unique sha256 and Message-ID) is written in the same
+transaction as its events.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from mailbot import ledger, notices
+from mailbot.authresults import sender_authenticated
+from mailbot.decisions import (
+    Adopt,
+    Commission,
+    Decision,
+    Forward,
+    Help,
+    Instruct,
+    Kind,
+    Penalty,
+    Reject,
+    Undo,
+    UpperAdopt,
+)
+from mailbot.errors import CommandError
+from mailbot.mime import ParsedMail
+from mailbot.models import AttachmentRow, Disposition, EventRow, Item, ItemStatus, MessageRow
+from mailbot.replies import COMMAND_TABLE, parse_commands
+from mailbot.runtime import Runtime
+from mailbot.triage import Reply, Submission
+
+log = logging.getLogger(__name__)
+
+_DECISION_TYPES: dict[str, type] = {
+    Kind.ADOPT: Adopt,
+    Kind.REJECT: Reject,
+    Kind.INSTRUCT: Instruct,
+    Kind.UPPER_ADOPT: UpperAdopt,
+    Kind.FORWARD: Forward,
+    Kind.COMMISSION: Commission,
+    Kind.PENALTY: Penalty,
+    Kind.UNDO: Undo,
+    Kind.HELP: Help,
+}
+
+
+def decision_args(decision: Decision) -> dict[str, Any]:
+    """The decision's arguments as stored in the event row."""
+    return {k: v for k, v in dataclasses.asdict(decision).items() if k != "kind"}
+
+
+def decision_of(row: EventRow) -> Decision:
+    """Rebuild the typed decision from an event row."""
+    cls = _DECISION_TYPES[row.kind]
+    return cls(**row.args)  # type: ignore[no-any-return]
+
+
+def describe(decision: Decision) -> str:
+    """A decision as a reviewer would write it (for confirmations and `items show`)."""
+    args = [str(v) for v in decision_args(decision).values() if v not in (None, "")]
+    if isinstance(decision, Penalty):
+        args = [f"{decision.points:g}"] + ([decision.reason] if decision.reason else [])
+    return " ".join([str(decision.kind), *args])
+
+
+def ledger_events(s: Session, item_id: str) -> list[ledger.Event]:
+    """All events of one item, as ledger events."""
+    rows = s.exec(select(EventRow).where(EventRow.item_id == item_id).order_by(col(EventRow.id))).all()
+    return [ledger.Event(r.item_id, r.id or 0, _aware(r.at), r.by, decision_of(r)) for r in rows]
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What applying decisions did to an item."""
+
+    item: Item
+    decisions: tuple[Decision, ...]
+    old_status: str
+    new_status: str
+    event_ids: tuple[int, ...]
+
+
+def apply_decisions(
+    rt: Runtime,
+    s: Session,
+    item: Item,
+    decisions: Sequence[Decision],
+    *,
+    by: str,
+    at: dt.datetime,
+    sources: Sequence[str] = (),
+    message_row_id: int | None = None,
+) -> Applied:
+    """Record decisions as events, recompute the item's status, queue the officer's notice."""
+    old = item.status
+    ids: list[int] = []
+    for n, decision in enumerate(decisions):
+        if isinstance(decision, Help):
+            continue
+        ev = EventRow(
+            item_id=item.id,
+            kind=str(decision.kind),
+            args=decision_args(decision),
+            by=by.lower(),
+            at=at,
+            source=sources[n] if n < len(sources) else describe(decision),
+            message_row_id=message_row_id,
+            line_no=n,
+        )
+        s.add(ev)
+        s.flush()
+        ids.append(ev.id or 0)
+    if item.status in {ItemStatus.PENDING, ItemStatus.ADOPTED, ItemStatus.REJECTED}:
+        item.status = ledger.item_status(ledger_events(s, item.id))
+        s.add(item)
+    applied = Applied(item, tuple(decisions), old, item.status, tuple(ids))
+    if ids and item.status != old and item.status in {ItemStatus.ADOPTED, ItemStatus.REJECTED}:
+        _queue_officer_notice(rt, s, applied)
+    return applied
+
+
+def _queue_officer_notice(rt: Runtime, s: Session, applied: Applied) -> None:
+    from mailbot.scorebook import item_points
+
+    item = applied.item
+    adopted = item.status == ItemStatus.ADOPTED
+    effective = [e.decision for e in ledger.effective_events(ledger_events(s, item.id))]
+    reason = next((d.reason for d in reversed(effective) if isinstance(d, Reject)), "")
+    where = [describe(d) for d in effective if isinstance(d, Adopt | UpperAdopt)]
+    notices.queue(
+        rt,
+        s,
+        kind="notice",
+        dedupe_key=f"notice:{item.id}:{applied.event_ids[-1]}",
+        to=item.from_addr,
+        subject=f"[报送#{item.id}] {'已采用' if adopted else '未采用'}：{item.title}"[:200],
+        template="notice",
+        context={
+            "item": item,
+            "adopted": adopted,
+            "reason": reason,
+            "where": where,
+            "points": item_points(rt, s, item.id) if adopted else None,
+        },
+        item_id=item.id,
+        in_reply_to=item.message_id,
+    )
+
+
+def queue_request(
+    rt: Runtime, s: Session, item: Item, sub: Submission | None, *, to: str, alert: bool
+) -> None:
+    """A review request (or, for urgent items, the duty alert) to one reviewer, with the item's files."""
+    files: list[tuple[str, str, bytes]] = []
+    for att in s.exec(select(AttachmentRow).where(AttachmentRow.item_id == item.id)).all():
+        try:
+            files.append((att.filename or att.safe_name, att.content_type, Path(att.path).read_bytes()))
+        except OSError:
+            log.warning("item %s: attachment %s missing from the archive", item.id, att.path)
+    prefix = "【紧急】" if alert else ""
+    notices.queue(
+        rt,
+        s,
+        kind="alert" if alert else "review",
+        dedupe_key=f"{'alert' if alert else 'review'}:{item.id}:{to}",
+        to=to,
+        subject=f"{prefix}[待审#{item.id}] {item.title}（{item.unit_name}）"[:250],
+        template="review_request",
+        context={
+            "item": item,
+            "alert": alert,
+            "commands": COMMAND_TABLE,
+            "received_at": rt.local(item.received_at.replace(tzinfo=item.received_at.tzinfo or dt.UTC)),
+            "attachments": [f[0] for f in files],
+        },
+        item_id=item.id,
+        attachments=files,
+        priority=notices.PRIORITY_ALERT if alert else notices.PRIORITY_NORMAL,
+    )
+
+
+def handle_reply(
+    rt: Runtime,
+    s: Session,
+    row: MessageRow,
+    mail: ParsedMail,
+    verdict: Reply,
+    refers: str | None,
+    received: dt.datetime,
+) -> None:
+    """Apply a reviewer's reply, or record and politely answer one that cannot be applied."""
+    item_id = refers or verdict.item_ref
+    item = s.get(Item, item_id) if item_id else None
+    cfg = rt.config.review
+
+    def refuse(rule: str, reason: str, detail: str, *, answer: bool = True) -> None:
+        row.disposition, row.rule, row.reason = Disposition.REFUSED, rule, reason
+        row.item_id = item.id if item else None
+        if answer and notices._may_answer(
+            rt, s, mail.from_addr, per_day=rt.config.smtp.max_per_address_per_day
+        ):
+            _queue_reply_error(rt, s, row, mail, item, detail)
+
+    if not verdict.from_reviewer:
+        refuse(
+            "not_reviewer",
+            f"非审核人回复（{mail.from_addr}），已记录，未执行",
+            "您的回复已收到并记录。审核决定只能由信息科登记的审核人作出，本回复未作为审核决定执行。"
+            "如有问题请直接联系信息科。",
+        )
+        return
+    if cfg.require_authenticated_sender and not sender_authenticated(
+        list(mail.headers.get("authentication-results", ())), cfg.authserv_id, mail.from_addr
+    ):
+        refuse(
+            "unauthenticated",
+            f"发件人未通过 DKIM/SPF 验证（{cfg.authserv_id}），未执行",
+            "本回复未能通过发件人身份验证（DKIM/SPF），未作为审核决定执行。如确为本人发送，请从单位邮箱重新回复。",
+        )
+        return
+    if item is None:
+        refuse(
+            "no_item",
+            f"找不到对应的信息（{item_id or '主题中无编号'}）",
+            f"未能找到本回复对应的信息{('（编号 ' + item_id + '）') if item_id else ''}。请直接回复审核通知邮件，"
+            "或在主题中保留 [待审#编号]。",
+        )
+        return
+    try:
+        decisions = parse_commands(mail.text, rt.vocabulary())
+    except CommandError as exc:
+        refuse("bad_command", f"无法识别的审核指令：{exc.detail}", f"未能执行您的回复：{exc.detail}")
+        return
+    if all(isinstance(d, Help) for d in decisions):
+        row.disposition, row.item_id, row.reason = Disposition.DECISION, item.id, "帮助"
+        _queue_reply_error(rt, s, row, mail, item, "审核指令如下。")
+        return
+    applied = apply_decisions(rt, s, item, decisions, by=mail.from_addr, at=received, message_row_id=row.id)
+    row.disposition, row.item_id = Disposition.DECISION, item.id
+    row.reason = "；".join(describe(d) for d in decisions)
+    queue_confirmation(rt, s, applied, to=mail.from_addr, in_reply_to=mail.message_id, key=row.sha256)
+
+
+def queue_confirmation(
+    rt: Runtime, s: Session, applied: Applied, *, to: str, in_reply_to: str | None, key: str
+) -> None:
+    """Tell the reviewer what was applied and the item's new state and points."""
+    from mailbot.scorebook import item_points
+
+    item = applied.item
+    notices.queue(
+        rt,
+        s,
+        kind="confirm",
+        dedupe_key=f"confirm:{key}",
+        to=to,
+        subject=f"[报送#{item.id}] 已执行：{'；'.join(describe(d) for d in applied.decisions)}"[:200],
+        template="confirm",
+        context={
+            "item": item,
+            "decisions": [describe(d) for d in applied.decisions],
+            "status": _STATUS_CN.get(item.status, item.status),
+            "points": item_points(rt, s, item.id),
+        },
+        item_id=item.id,
+        in_reply_to=in_reply_to,
+    )
+
+
+_STATUS_CN = {
+    "pending": "待审",
+    "adopted": "已采用",
+    "rejected": "未采用",
+    "superseded": "已被更正替代",
+    "refused": "未登记",
+    "quarantined": "已隔离",
+}
+
+
+def _queue_reply_error(
+    rt: Runtime, s: Session, row: MessageRow, mail: ParsedMail, item: Item | None, detail: str
+) -> None:
+    notices.queue(
+        rt,
+        s,
+        kind="reply-error",
+        dedupe_key=f"reply-error:{row.sha256}",
+        to=mail.from_addr,
+        subject=f"{'[报送#' + item.id + '] ' if item else ''}回复未执行：{mail.subject}"[:200],
+        template="reply_error",
+        context={"detail": detail, "commands": COMMAND_TABLE, "subject": mail.subject},
+        item_id=item.id if item else None,
+        in_reply_to=mail.message_id or None,
+    )

@@ -1,0 +1,85 @@
+"""Everything a command needs, built once from the config: the database, units, archive, mail edges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy.engine import Engine
+
+from mailbot.archive import Archive
+from mailbot.clock import Clock, SystemClock
+from mailbot.config import Config
+from mailbot.mailbox import Mailbox, open_mailbox
+from mailbot.store import load_directory, open_engine, session_scope, sync_units
+from mailbot.transport import Transport, open_transport
+from mailbot.units import UnitDirectory, load_units
+
+
+@dataclass
+class Runtime:
+    """The opened edges of one mailbot process."""
+
+    config: Config
+    clock: Clock = field(default_factory=SystemClock)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The migrated database, with units.toml synced in."""
+        engine = open_engine(self.config.database_url)
+        units = load_units(self.config.resolve(self.config.units.file))
+        with session_scope(engine) as s:
+            sync_units(s, units)
+        return engine
+
+    def directory(self) -> UnitDirectory:
+        """Units as the database has them now (a CLI import may have added some)."""
+        with session_scope(self.engine) as s:
+            return load_directory(s)
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The HMAC key for our Message-IDs."""
+        import os
+
+        from mailbot.store import get_secret
+
+        return get_secret(self.engine, os.environ.get("MAILBOT_SECRET") or self.config.review.secret)
+
+    @cached_property
+    def archive(self) -> Archive:
+        """The raw archive."""
+        return Archive(self.config.resolve(self.config.archive.path))
+
+    @cached_property
+    def mailbox(self) -> Mailbox:
+        """The submission mailbox (opened lazily)."""
+        c = self.config
+        return open_mailbox(
+            c.mailbox.url,
+            c.imap_password,
+            base_dir=c.base_dir,
+            config_file=str(c.path),
+            poll_interval=float(c.mailbox.poll_interval),
+        )
+
+    @cached_property
+    def transport(self) -> Transport:
+        """The outgoing transport."""
+        return open_transport(self.config.smtp.url, self.config.smtp_password, base_dir=self.config.base_dir)
+
+    def now(self) -> dt.datetime:
+        """Now, from the runtime's clock."""
+        return self.clock.now()
+
+    def local(self, when: dt.datetime) -> dt.datetime:
+        """`when` in the office time zone."""
+        return when.astimezone(self.config.tz)
+
+    def close(self) -> None:
+        """Release the mailbox connection and the database pool."""
+        if "mailbox" in self.__dict__:
+            self.mailbox.close()
+        if "engine" in self.__dict__:
+            self.engine.dispose()

@@ -1,0 +1,577 @@
+"""The scoring core: units, items, decisions and rules in; score rows and explanations out.
+
+Scores are never stored or incremented: every figure is recomputed from the
+ledger, so any period can be scored again at any time and every point can be
+traced to the decision that earned it (`mailbot scores --explain`).
+
+How points arise (each rule's numbers come from scoring.toml):
+
+* An item's *total* is a function of its effective events (``_state``). The
+  points of one event are what it changes in that total — the total after it
+  minus the total before it, both under the rule set in force when the event
+  was decided — and they count in the month of the decision. So under
+  ``max`` (就高不就低) a later, higher adoption earns only the difference, a
+  不采用 after an adoption takes the adoption's points back in the month of
+  the 不采用, and a 批示 made before the item was adopted is credited by the
+  adoption that makes it eligible.
+* 撤销 is resolved first (ledger.effective_events): the cancelled decision is
+  gone, so its points vanish from the month in which it was made.
+* Adoptions: one per publication (a later grade for the same publication
+  replaces the earlier one) and one per upper level. ``sum`` adds them; ``max``
+  keeps the highest. The 约稿 bonus is per item: under ``sum`` it is the bonus
+  of the highest level that adopted the item; under ``max`` it is part of
+  each adoption's value (约稿 adopted by the province: its points + the
+  province's 约稿 bonus) before the highest is taken.
+* 批示 and 上级采用 bonuses: the first bonus rule that has the level and whose
+  publications the item is adopted in; each (kind, level) once per item; a
+  rule's values combine by its own ``combine`` and ``cap``. Bonuses add to the
+  adoption points under both ``sum`` and ``max``: 就高不就低 is about
+  publications, 批示 are 另加.
+* 上报 points need no adoption; 扣分 always counts; a late 约稿 gets the
+  configured penalty at the time it was received (and no 约稿 bonus).
+* Dual track: a direct-report point keeps its own score; its parent is
+  credited ``parent_credit`` × that score, month by month.
+* Meeting a series' monthly minimum number of submissions earns points,
+  capped per assessment year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from mailbot.decisions import (
+    Adopt,
+    Commission,
+    Decision,
+    Forward,
+    Help,
+    Instruct,
+    Penalty,
+    Reject,
+    Undo,
+    UpperAdopt,
+)
+from mailbot.errors import MailbotError
+from mailbot.ledger import Event, decision_order, effective_events, item_status
+from mailbot.periods import Period, month_of, months_in, year_containing, year_period
+from mailbot.rules import ZERO, RuleSet, ScoringRules
+from mailbot.units import Unit
+
+_RATIO = Decimal("0.0001")
+SYSTEM = "系统"
+
+
+class ScoringInputError(MailbotError, ValueError):
+    """Raised when scoring is asked about an unknown unit or given naive datetimes."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredItem:
+    """What scoring needs of an item; `scored` is False for superseded, refused or quarantined items."""
+
+    id: str
+    unit_id: str | None
+    received_at: datetime
+    title: str
+    scored: bool = True
+    commissioned: bool = False
+    commission_late: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainLine:
+    """One contribution to a unit's score: which item and decision, how many points, by which rule."""
+
+    unit_id: str
+    item_id: str | None
+    title: str
+    command: str
+    at: datetime
+    by: str
+    points: Decimal
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRow:
+    """A unit's line in a period's table; `score` = `own_score` + `credited` (from direct-report points)."""
+
+    unit_id: str
+    unit_name: str
+    series: str
+    submitted: int
+    adopted: int
+    score: Decimal
+    cumulative: Decimal
+    target: Decimal | None
+    completion: Decimal | None
+    rank: int
+    adoption_rate: Decimal | None
+    quarter_target: Decimal | None = None
+    own_score: Decimal = ZERO
+    credited: Decimal = ZERO
+
+
+def format_points(points: Decimal) -> str:
+    """Points as people write them: 2, 0.5, -10 (no trailing zeros, no exponent)."""
+    text = f"{points.normalize():f}"
+    return "0" if text in ("-0", "0") else text
+
+
+def describe(decision: Decision) -> str:
+    """The decision written back as the command that made it, e.g. 采用 穗府信息 标题."""
+    match decision:
+        case Adopt(publication=pub, grade=grade):
+            return " ".join(x for x in ("采用", pub, grade) if x)
+        case Reject(reason=reason):
+            return f"不采用 {reason}".strip()
+        case Instruct(level=level):
+            return f"批示 {level}"
+        case UpperAdopt(level=level):
+            return f"上级采用 {level}"
+        case Forward(level=level):
+            return f"上报 {level}"
+        case Commission():
+            return "约稿"
+        case Penalty(points=points, reason=reason):
+            return f"扣分 {format_points(Decimal(str(points)))} {reason}".strip()
+        case Undo():
+            return "撤销"
+        case Help():
+            return "帮助"
+    return str(decision)
+
+
+# ---------------------------------------------------------------- one item
+
+_Part = tuple[Decimal, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Adoption:
+    value: Decimal
+    level: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _EventPoints:
+    event: Event
+    parts: tuple[_Part, ...]
+
+
+def _pts(points: Decimal) -> str:
+    return f"{format_points(points)}分"
+
+
+def _adoptions(
+    item: ScoredItem, evs: Sequence[Event], rs: RuleSet, commissioned: bool
+) -> dict[str, _Adoption]:
+    last_reject = max((i for i, e in enumerate(evs) if isinstance(e.decision, Reject)), default=-1)
+    found: dict[str, _Adoption] = {}
+    for event in evs[last_reject + 1 :]:
+        d = event.decision
+        if isinstance(d, Adopt):
+            pub = rs.publication(d.publication)
+            if pub is None:
+                found[f"?{d.publication}"] = _Adoption(
+                    ZERO, None, f"刊物「{d.publication}」不在记分规则中，不计分"
+                )
+                continue
+            grade = pub.grade(d.grade)
+            if pub.grades and grade is None:
+                found[f"?{pub.name}"] = _Adoption(ZERO, None, f"《{pub.name}》没有档次「{d.grade}」，不计分")
+                continue
+            label = f"《{pub.name}》采用" + (f"（{grade.name}）" if grade else "")
+            value = grade.points if grade else pub.points
+            if commissioned and pub.commission_points is not None:
+                value, label = pub.commission_points, f"《{pub.name}》采用约稿信息"
+            found.pop(f"?{pub.name}", None)
+            found[f"pub:{pub.name}"] = _Adoption(value, pub.level, f"{label} {_pts(value)}")
+        elif isinstance(d, UpperAdopt):
+            level = rs.level(d.level)
+            if level is None:
+                found[f"?{d.level}"] = _Adoption(ZERO, None, f"级别「{d.level}」不在记分规则中，不计分")
+                continue
+            value = dict(rs.upper_points).get(level, ZERO)
+            note = "" if value else "（本级采用分另计加分）"
+            found[f"up:{level}"] = _Adoption(value, level, f"{level}采用 {_pts(value)}{note}")
+    return found
+
+
+def _state(item: ScoredItem, evs: Sequence[Event], rs: RuleSet) -> dict[str, _Part]:
+    """The item's total after `evs` (in decision order) under `rs`, as named parts."""
+    parts: dict[str, _Part] = {}
+    commissioned = item.commissioned or any(isinstance(e.decision, Commission) for e in evs)
+    bonus_ok = commissioned and not item.commission_late
+    adoptions = _adoptions(item, evs, rs, commissioned)
+    real = {k: a for k, a in adoptions.items() if a.level is not None}
+    for key, adoption in adoptions.items():
+        if adoption.level is None:
+            parts[key] = (ZERO, adoption.text)
+
+    if real and rs.combine == "sum":
+        for key, adoption in real.items():
+            parts[key] = (adoption.value, adoption.text)
+        top = max((a.level for a in real.values() if a.level), key=rs.level_rank)
+        bonus = rs.commission_for(top) if bonus_ok else ZERO
+        if bonus:
+            parts["commission"] = (bonus, f"约稿信息被采用 +{_pts(bonus)}")
+    elif real:
+        valued = [(a.value + (rs.commission_for(a.level) if bonus_ok else ZERO), a) for a in real.values()]
+        best_value, best = max(valued, key=lambda va: va[0])
+        text = best.text
+        if best_value != best.value:
+            text += f"，约稿加分 {_pts(best_value - best.value)}"
+        if len(real) > 1:
+            text += "（就高不就低）"
+        parts["adopt"] = (best_value, text)
+
+    pairs: set[tuple[str, str | None]] = set()
+    for event in evs:
+        d = event.decision
+        if isinstance(d, Adopt) and (pub := rs.publication(d.publication)) and f"pub:{pub.name}" in real:
+            grade = pub.grade(d.grade)
+            pairs.add((pub.name, grade.name if grade else None))
+    _bonuses(evs, rs, pairs, bool(real), parts)
+
+    forwarded: dict[str, None] = {}
+    for event in evs:
+        if isinstance(event.decision, Forward) and (level := rs.level(event.decision.level)):
+            forwarded.setdefault(level)
+    for level in forwarded:
+        pts = dict(rs.forward_points).get(level, ZERO)
+        if pts:
+            parts[f"fwd:{level}"] = (pts, f"上报{level} +{_pts(pts)}")
+
+    for event in evs:
+        d = event.decision
+        if isinstance(d, Penalty):
+            pts = abs(Decimal(str(d.points)))
+            if not pts and d.reason:
+                pts = rs.penalty(d.reason) or ZERO
+            reason = f"（{d.reason}）" if d.reason else ""
+            parts[f"pen:{event.seq}"] = (-pts, f"扣分{reason} -{_pts(pts)}")
+    return parts
+
+
+def _bonuses(
+    evs: Sequence[Event],
+    rs: RuleSet,
+    pairs: set[tuple[str, str | None]],
+    adopted: bool,
+    parts: dict[str, _Part],
+) -> None:
+    last_reject = max((i for i, e in enumerate(evs) if isinstance(e.decision, Reject)), default=-1)
+    seen: set[tuple[str, str]] = set()
+    won: dict[int, list[tuple[Decimal, str]]] = {}
+    for i, event in enumerate(evs):
+        d = event.decision
+        if isinstance(d, Instruct):
+            kind, label_tail = "instruct", "领导批示"
+        elif isinstance(d, UpperAdopt) and i > last_reject:
+            kind, label_tail = "upper", "采用加分"
+        else:
+            continue
+        level = rs.level(d.level)
+        if level is None or (kind, level) in seen:
+            continue
+        seen.add((kind, level))
+        for idx, rule in enumerate(rs.bonuses):
+            value = rule.value("instruct" if kind == "instruct" else "upper", level)
+            if value is not None and rule.applies_to(pairs, adopted):
+                won.setdefault(idx, []).append((value, f"{level}{label_tail}"))
+                break
+    for idx, values in won.items():
+        rule = rs.bonuses[idx]
+        if rule.combine == "sum" and rule.cap is None:
+            for value, label in values:
+                parts[f"bonus:{idx}:{label}"] = (value, f"{label} +{_pts(value)}")
+            continue
+        if rule.combine == "sum":
+            total = sum((v for v, _ in values), ZERO)
+            text = "、".join(f"{label} +{_pts(v)}" for v, label in values)
+        else:
+            total, label = max(values, key=lambda v: v[0])
+            text = f"{label} {_pts(total)}" + ("（按最高加分值）" if len(values) > 1 else "")
+        if rule.cap is not None:
+            text += f"（封顶{_pts(rule.cap)}）"
+            total = min(total, rule.cap)
+        parts[f"bonus:{idx}"] = (total, text)
+
+
+_NO_CHANGE = {
+    Reject: "不采用，不计分",
+    Instruct: "批示：该条信息尚未被规定刊物采用或本规则无此级别批示加分，不计分",
+    UpperAdopt: "上级采用：本规则不另计分或已计过",
+    Forward: "上报：本规则不计分或已计过",
+    Commission: "约稿：尚未被采用或本规则无约稿加分",
+    Adopt: "采用：分值未变（已按更高分值计分）",
+    Penalty: "扣分 0分",
+}
+
+
+def _item_points(item: ScoredItem, events: Sequence[Event], rules: ScoringRules) -> list[_EventPoints]:
+    """Each effective event of one item with the points it changed, by decision time."""
+    evs = sorted(effective_events(events), key=decision_order)
+    if item.commission_late:
+        rs = rules.ruleset_at(item.received_at)
+        name = rs.late_commission_penalty
+        pts = rs.penalty(name) if name else None
+        if name and pts:
+            late = Event(item.id, -1, item.received_at, SYSTEM, Penalty(float(pts), name))
+            evs = sorted([late, *evs], key=decision_order)
+    out: list[_EventPoints] = []
+    for k, event in enumerate(evs):
+        rs = rules.ruleset_at(event.at)
+        before = _state(item, evs[:k], rs)
+        after = _state(item, evs[: k + 1], rs)
+        changed: list[_Part] = []
+        for key in dict.fromkeys([*after, *before]):
+            delta = after.get(key, (ZERO, ""))[0] - before.get(key, (ZERO, ""))[0]
+            if delta:
+                text = after[key][1] if key in after else f"撤回：{before[key][1]}"
+                changed.append((delta, text))
+        if not changed:
+            new = [after[k2][1] for k2 in after if k2 not in before]
+            changed.append((ZERO, new[0] if new else _NO_CHANGE.get(type(event.decision), "不计分")))
+        out.append(_EventPoints(event, tuple(changed)))
+    return out
+
+
+# ---------------------------------------------------------------- periods and units
+
+
+@dataclass(slots=True)
+class _Book:
+    """Everything computed once per call: item lines by unit, items by unit."""
+
+    rules: ScoringRules
+    units: dict[str, Unit]
+    items: dict[str, list[ScoredItem]]
+    lines: dict[str, list[ExplainLine]]
+    adopted_at: dict[str, list[tuple[str, datetime]]]
+
+
+def _book(
+    units: Iterable[Unit], items: Iterable[ScoredItem], events: Iterable[Event], rules: ScoringRules
+) -> _Book:
+    unit_map = {u.id: u for u in units}
+    by_item: dict[str, list[Event]] = {}
+    for event in events:
+        if event.at.tzinfo is None:
+            raise ScoringInputError(
+                f"事件时间必须带时区：{event.item_id} #{event.seq} {event.at.isoformat()}"
+            )
+        by_item.setdefault(event.item_id, []).append(event)
+    book = _Book(rules, unit_map, {}, {}, {})
+    for item in sorted(items, key=lambda i: i.id):
+        if item.received_at.tzinfo is None:
+            raise ScoringInputError(f"收件时间必须带时区：{item.id} {item.received_at.isoformat()}")
+        if not item.scored or item.unit_id not in unit_map:
+            continue
+        uid = item.unit_id
+        book.items.setdefault(uid, []).append(item)
+        item_events = by_item.get(item.id, [])
+        for ep in _item_points(item, item_events, rules):
+            for points, rule in ep.parts:
+                book.lines.setdefault(uid, []).append(
+                    ExplainLine(
+                        uid,
+                        item.id,
+                        item.title,
+                        describe(ep.event.decision),
+                        ep.event.at,
+                        ep.event.by,
+                        points,
+                        rule,
+                    )
+                )
+        if item_status(item_events) == "adopted":
+            effective = sorted(effective_events(item_events), key=decision_order)
+            last_reject = max(
+                (i for i, e in enumerate(effective) if isinstance(e.decision, Reject)), default=-1
+            )
+            for e in effective[last_reject + 1 :]:
+                if isinstance(e.decision, Adopt | UpperAdopt):
+                    book.adopted_at.setdefault(uid, []).append((item.id, e.at))
+    return book
+
+
+def _month_min_lines(book: _Book, unit: Unit, start: datetime, end: datetime) -> list[ExplainLine]:
+    """Points for meeting the monthly minimum count in each month of [start, end), within the yearly cap."""
+    cal = book.rules.calendar
+    lines: list[ExplainLine] = []
+    items = book.items.get(unit.id, [])
+    for year in sorted({year_containing(m, cal).label for m in months_in(Period("month", "", start, end))}):
+        awarded = ZERO
+        for month in months_in(year_period(int(year), cal)):
+            if month.start >= end:
+                break
+            sr = book.rules.ruleset_for(month).series_rules(unit.series)
+            if sr is None or not sr.month_min or not sr.month_min_points:
+                continue
+            count = sum(1 for i in items if month.contains(i.received_at))
+            if count < sr.month_min:
+                continue
+            award = sr.month_min_points
+            cap = sr.month_min_points_year_cap
+            if cap is not None:
+                award = max(ZERO, min(award, cap - awarded))
+            awarded += award
+            if award and month.start >= start:
+                cap_note = f"（全年封顶{_pts(cap)}）" if cap is not None else ""
+                lines.append(
+                    ExplainLine(
+                        unit.id,
+                        None,
+                        f"{month.title()}报送{count}条",
+                        "月度报送达标",
+                        month.start,
+                        SYSTEM,
+                        award,
+                        f"每月报送不少于{sr.month_min}条 +{_pts(award)}{cap_note}",
+                    )
+                )
+    return lines
+
+
+def _own_lines(book: _Book, unit: Unit, start: datetime, end: datetime) -> list[ExplainLine]:
+    own = [ln for ln in book.lines.get(unit.id, []) if start <= ln.at < end]
+    return own + _month_min_lines(book, unit, start, end)
+
+
+def _credit_lines(book: _Book, unit: Unit, start: datetime, end: datetime) -> list[ExplainLine]:
+    """The parent's share of each direct-report point's own score, month by month."""
+    lines: list[ExplainLine] = []
+    for child in sorted((u for u in book.units.values() if u.parent == unit.id), key=lambda u: u.id):
+        shares: dict[Decimal, Decimal] = {}
+        for month in months_in(Period("month", "", start, end)):
+            sr = book.rules.ruleset_for(month).series_rules(child.series)
+            if sr is None or not sr.parent_credit:
+                continue
+            score = sum((ln.points for ln in _own_lines(book, child, month.start, month.end)), ZERO)
+            shares[sr.parent_credit] = shares.get(sr.parent_credit, ZERO) + score
+        for fraction, score in shares.items():
+            percent = format_points(fraction * 100)
+            lines.append(
+                ExplainLine(
+                    unit.id,
+                    None,
+                    f"直报点 {child.name} 得分 {_pts(score)}",
+                    "双轨制计分",
+                    start,
+                    SYSTEM,
+                    fraction * score,
+                    f"直报点 {child.name} 得分的{percent}%",
+                )
+            )
+    return lines
+
+
+def _unit_lines(book: _Book, unit: Unit, start: datetime, end: datetime) -> list[ExplainLine]:
+    return _own_lines(book, unit, start, end) + _credit_lines(book, unit, start, end)
+
+
+def _ratio(num: Decimal, den: Decimal | None) -> Decimal | None:
+    if not den:
+        return None
+    return (num / den).quantize(_RATIO)
+
+
+def score_period(
+    units: Iterable[Unit],
+    items: Iterable[ScoredItem],
+    events: Iterable[Event],
+    rules: ScoringRules,
+    period: Period,
+) -> list[ScoreRow]:
+    """Every unit's row for `period`, grouped by series (in the rules' order) and ranked within it."""
+    book = _book(units, items, events, rules)
+    rs = rules.ruleset_for(period)
+    year = year_containing(period, rules.calendar)
+    rows: list[ScoreRow] = []
+    for unit in book.units.values():
+        own = sum((ln.points for ln in _own_lines(book, unit, period.start, period.end)), ZERO)
+        credited = sum((ln.points for ln in _credit_lines(book, unit, period.start, period.end)), ZERO)
+        cumulative = sum((ln.points for ln in _unit_lines(book, unit, year.start, period.end)), ZERO)
+        submitted = sum(1 for i in book.items.get(unit.id, []) if period.contains(i.received_at))
+        adopted = len({iid for iid, at in book.adopted_at.get(unit.id, []) if period.contains(at)})
+        sr = rs.series_rules(unit.series)
+        target = sr.year_target if sr else None
+        rows.append(
+            ScoreRow(
+                unit_id=unit.id,
+                unit_name=unit.name,
+                series=unit.series,
+                submitted=submitted,
+                adopted=adopted,
+                score=own + credited,
+                cumulative=cumulative,
+                target=target,
+                completion=_ratio(cumulative, target),
+                rank=0,
+                adoption_rate=_ratio(Decimal(adopted), Decimal(submitted)),
+                quarter_target=sr.quarter_target if sr else None,
+                own_score=own,
+                credited=credited,
+            )
+        )
+    return _ranked(rows, [s.name for s in rs.series], list(book.units))
+
+
+def _ranked(rows: list[ScoreRow], series_order: list[str], unit_order: list[str]) -> list[ScoreRow]:
+    """Rank within each series by score, equal scores sharing a rank (1, 1, 3)."""
+    order = {name: i for i, name in enumerate(series_order)}
+    for row in rows:
+        order.setdefault(row.series, len(order))
+    position = {uid: i for i, uid in enumerate(unit_order)}
+    out: list[ScoreRow] = []
+    for series in sorted({r.series for r in rows}, key=lambda s: order[s]):
+        group = sorted((r for r in rows if r.series == series), key=lambda r: (-r.score, position[r.unit_id]))
+        for row in group:
+            rank = 1 + sum(1 for other in group if other.score > row.score)
+            out.append(
+                ScoreRow(
+                    row.unit_id,
+                    row.unit_name,
+                    row.series,
+                    row.submitted,
+                    row.adopted,
+                    row.score,
+                    row.cumulative,
+                    row.target,
+                    row.completion,
+                    rank,
+                    row.adoption_rate,
+                    row.quarter_target,
+                    row.own_score,
+                    row.credited,
+                )
+            )
+    return out
+
+
+def explain(
+    unit_id: str,
+    units: Iterable[Unit],
+    items: Iterable[ScoredItem],
+    events: Iterable[Event],
+    rules: ScoringRules,
+    period: Period,
+) -> list[ExplainLine]:
+    """Every line behind `unit_id`'s score for `period`; their points sum to the row's score."""
+    book = _book(units, items, events, rules)
+    unit = book.units.get(unit_id)
+    if unit is None:
+        raise ScoringInputError(f"未知的单位：{unit_id}")
+    lines = _unit_lines(book, unit, period.start, period.end)
+    return sorted(lines, key=lambda ln: (ln.at, ln.item_id or "", ln.command))
+
+
+def month_label(moment: datetime, rules: ScoringRules) -> str:
+    """The month label (2026-10) in which a decision made at `moment` counts."""
+    return month_of(moment, rules.calendar).label
