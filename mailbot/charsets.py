@@ -86,8 +86,14 @@ _LATIN = frozenset({"latin-1", "iso8859-1", "cp1252"})
 _SIBLINGS: dict[str, tuple[str, ...]] = {
     "big5hkscs": ("cp950",),
     "cp932": ("shift_jis_2004", "euc_jp"),
-    "iso2022_jp_2": ("iso2022_jp_ext", "cp932"),
+    "iso2022_jp_2": ("iso2022_jp_2004", "iso2022_jp_ext"),
+    "hz": (),
     "gb18030": (),
+}
+# Tried only when a 7-bit label meets 8-bit bytes (Shift_JIS labelled ISO-2022-JP).
+_EIGHT_BIT_SIBLINGS: dict[str, tuple[str, ...]] = {
+    "iso2022_jp_2": ("cp932", "euc_jp"),
+    "hz": ("gb18030",),
 }
 # Characters that a wrong guess produces and real text almost never has: C1 controls,
 # IPA and combining marks, Armenian..NKo, private use, U+FFFD.
@@ -117,7 +123,15 @@ def codec_for(label: str | None) -> str | None:
     try:
         name = codecs.lookup(key).name
     except (LookupError, ValueError):
-        return None
+        # Microsoft and Apple spell Python's cp874 / mac_cyrillic as windows-874 / x-mac-cyrillic.
+        other = re.sub(r"^(?:windows|win|ms)-?(\d+)$", r"cp\1", key)
+        other = re.sub(r"^x-mac-", "mac-", other)
+        if other == key:
+            return None
+        try:
+            name = codecs.lookup(other).name
+        except (LookupError, ValueError):
+            return None
     # Python knows these labels but maps them to the narrow codec.
     return {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "euc_kr": "cp949"}.get(name, name)
 
@@ -165,6 +179,15 @@ def _wide_only(utf8: str) -> bool:
     return len(_WIDE.findall(utf8)) >= 2 and _NARROW.search(utf8) is None
 
 
+def _cut_utf8(data: bytes) -> str | None:
+    """Valid UTF-8 but for a character cut off at the end (a truncated header or body), with U+FFFD."""
+    for cut in (1, 2, 3):
+        text = _strict(data[:-cut], "utf-8")
+        if text is not None:
+            return text + "\ufffd" if not text.isascii() and not _odd(text) else None
+    return None
+
+
 def detect(data: bytes) -> tuple[str, str]:
     """Decode bytes of unknown charset: UTF-8, then GB18030, then charset-normalizer; (text, codec)."""
     utf8 = _strict(data, "utf-8")
@@ -173,6 +196,9 @@ def detect(data: bytes) -> tuple[str, str]:
         if gb is not None and _prefer(utf8, gb) is gb:
             return gb, "gb18030"
         return utf8, "utf-8"
+    cut = _cut_utf8(data)
+    if cut is not None:
+        return cut, "utf-8?"
     if gb is not None:
         return gb, "gb18030"
     best = from_bytes(data).best()
@@ -189,9 +215,9 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
     """
     if not data:
         return "", None
-    for bom, codec in _BOMS:
+    for bom, bom_codec in _BOMS:
         if data.startswith(bom):
-            text = _strict(data, "utf-8-sig" if codec == "utf-8" else codec)
+            text = _strict(data, "utf-8-sig" if bom_codec == "utf-8" else bom_codec)
             if text is not None:
                 return scrub(text), None
             break
@@ -211,7 +237,9 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
                     return scrub(utf8), f"declared {declared} but is UTF-8"
             return scrub(text), None
         if codec != "ascii":
-            for other in ("utf-8", *_SIBLINGS.get(codec, ())):
+            # 7-bit codecs (ISO-2022, HZ) fail on ASCII bytes that UTF-8 would "decode" unchanged.
+            eight_bit = () if data.isascii() else ("utf-8", *_EIGHT_BIT_SIBLINGS.get(codec, ()))
+            for other in (*_SIBLINGS.get(codec, ()), *eight_bit):
                 text = _strict(data, other)
                 if text is not None and other != codec:
                     return scrub(text), f"invalid {declared} text; decoded as {other}"
@@ -228,7 +256,9 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
         note = f"unknown charset {declared!r}; detected {found}"
     else:
         note = f"invalid {declared} text; detected {found}"
-    if found.endswith("?"):
+    if found == "utf-8?":
+        note = "invalid UTF-8 bytes replaced with U+FFFD"
+    elif found.endswith("?"):
         note = f"undecodable bytes (charset {declared or 'none'}) replaced with U+FFFD"
     return scrub(text), note
 
@@ -238,6 +268,11 @@ def decode_header_bytes(data: bytes, hint: str | None = None) -> str:
     if data.isascii():
         return scrub(data.decode("ascii"))
     utf8 = _strict(data, "utf-8")
+    if utf8 is None:
+        # A cut-off UTF-8 name is still UTF-8; legacy codecs would turn it into 汉字 mojibake.
+        cut = _cut_utf8(data)
+        if cut is not None:
+            return scrub(cut)
     codec = codec_for(hint)
     for legacy in (codec, "gb18030"):
         if legacy and is_cjk_codec(legacy):

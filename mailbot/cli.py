@@ -111,8 +111,8 @@ def check_config(config: ConfigOpt = None) -> None:
     typer.echo(f"db      {cfg.database_url.split('@')[-1]}")
     typer.echo(f"units   {len(units)} in series {', '.join(units.series())}")
     typer.echo(
-        f"rules   {len(rules.rulesets)} rule set(s), year starts {rules.calendar.start_month:02d}-"
-        f"{rules.calendar.start_day:02d}"
+        f"rules   {len(rules.rulesets)} rule set(s), year starts {rules.calendar.year_start_month:02d}-"
+        f"{rules.calendar.year_start_day:02d}"
     )
     typer.echo("ok")
 
@@ -303,7 +303,7 @@ def units_list(as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
     """The registered units with their series, parent and officers."""
     with runtime(config) as rt:
         units = rt.directory().units
-    data = [
+    data: list[dict[str, Any]] = [
         {
             "id": u.id,
             "name": u.name,
@@ -339,6 +339,177 @@ def units_import(file: Path, config: ConfigOpt = None) -> None:
         with session_scope(rt.engine) as s:
             sync_units(s, directory)
     typer.echo(f"imported {len(directory)} unit(s) from {file}")
+
+
+@app.command()
+def decide(
+    item_id: str,
+    command: Annotated[
+        list[str], typer.Argument(help="the decision as a reviewer would write it, e.g. 采用 穗府信息 标题")
+    ],
+    by: Annotated[str, typer.Option("--by", help="who decided (address)")] = "cli",
+    at: Annotated[
+        str | None, typer.Option("--at", help="when it was decided (ISO time; office time zone if no offset)")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Record a decision that arrived on paper, through the same path as a reply mail."""
+    from mailbot.errors import CommandError
+    from mailbot.models import Item
+    from mailbot.replies import parse_commands
+    from mailbot.review import apply_decisions, describe
+    from mailbot.store import session_scope
+
+    with runtime(config) as rt:
+        when = rt.now()
+        if at:
+            try:
+                when = dt.datetime.fromisoformat(at)
+            except ValueError as exc:
+                raise _fail(2, f"--at: not an ISO 8601 time: {at!r}") from exc
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=rt.config.tz)
+        text = " ".join(command)
+        try:
+            decisions = parse_commands(text, rt.vocabulary())
+        except CommandError as exc:
+            raise _fail(2, f"无法识别的指令 unknown command: {exc.detail}") from exc
+        with session_scope(rt.engine) as s:
+            item = s.get(Item, item_id)
+            if item is None or item.id.startswith("R"):
+                raise _fail(1, f"no item {item_id}")
+            applied = apply_decisions(rt, s, item, decisions, by=by, at=when, sources=[text])
+            from mailbot.scorebook import item_points
+
+            points = item_points(rt, s, item.id)
+        typer.echo(
+            f"{item_id}: {'；'.join(describe(d) for d in decisions)} → {applied.new_status}"
+            + (f", {points:g} 分" if points is not None else "")
+        )
+        _deliver(rt)
+
+
+@app.command()
+def scores(
+    period: Annotated[str, typer.Option("--period", help="2026-10 | 2026-Q1 | 2026")],
+    as_json: JsonOpt = False,
+    explain: Annotated[
+        str | None,
+        typer.Option("--explain", help="unit id or name: list every item and event behind its score"),
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Scores of every unit for an assessment period, ranked within each series."""
+    from mailbot.periods import PeriodError
+    from mailbot.scorebook import Scorebook, as_number
+    from mailbot.scoring import format_points
+    from mailbot.store import session_scope
+
+    with runtime(config) as rt, session_scope(rt.engine) as s:
+        book = Scorebook(rt, s)
+        try:
+            p = book.period(period)
+        except PeriodError as exc:
+            raise _fail(2, f"--period: {exc}") from exc
+        if explain:
+            unit = rt.directory().get(explain) or rt.directory().match(explain)
+            if unit is None:
+                raise _fail(2, f"--explain: no unit {explain!r}")
+            lines = book.explain(unit.id, p)
+            if as_json:
+                _dump(
+                    [
+                        {
+                            "unit": ln.unit_id,
+                            "item": ln.item_id,
+                            "title": ln.title,
+                            "command": ln.command,
+                            "at": ln.at.astimezone(rt.config.tz).isoformat(),
+                            "by": ln.by,
+                            "points": as_number(ln.points),
+                            "rule": ln.rule,
+                        }
+                        for ln in lines
+                    ]
+                )
+                return
+            typer.echo(f"{unit.name}（{unit.series}）{p.label}")
+            print_table(
+                ["时间", "信息", "标题", "决定", "得分", "依据"],
+                [
+                    [
+                        ln.at.astimezone(rt.config.tz).strftime("%Y-%m-%d %H:%M"),
+                        ln.item_id or "",
+                        _clip(ln.title, 24),
+                        ln.command,
+                        format_points(ln.points),
+                        ln.rule,
+                    ]
+                    for ln in lines
+                ],
+            )
+            total = sum((ln.points for ln in lines), start=__import__("decimal").Decimal(0))
+            typer.echo(f"合计 {format_points(total)} 分")
+            return
+        rows = book.rows(p)
+    data = [
+        {
+            "unit": r.unit_id,
+            "unit_name": r.unit_name,
+            "series": r.series,
+            "submitted": r.submitted,
+            "adopted": r.adopted,
+            "score": as_number(r.score),
+            "cumulative": as_number(r.cumulative),
+            "target": as_number(r.target),
+            "completion": as_number(r.completion),
+            "rank": r.rank,
+            "adoption_rate": as_number(r.adoption_rate),
+        }
+        for r in rows
+    ]
+    if as_json:
+        _dump(data)
+        return
+    print_table(
+        ["序列", "排名", "单位", "报送", "采用", "本期得分", "累计得分", "年度指标", "完成率"],
+        [
+            [
+                d["series"],
+                d["rank"],
+                d["unit_name"],
+                d["submitted"],
+                d["adopted"],
+                d["score"],
+                d["cumulative"],
+                "" if d["target"] is None else d["target"],
+                "" if d["completion"] is None else f"{float(d['completion']) * 100:.0f}%",
+            ]
+            for d in data
+        ],
+    )
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="where the demo office lives")] = Path("demo"),
+    reset: Annotated[bool, typer.Option("--reset", help="wipe --dir first if it exists")] = False,
+    month: Annotated[str | None, typer.Option("--month", help="YYYY-MM to simulate (default: last month)")] = None,
+) -> None:
+    """A month at a small office, end to end, with no servers: Maildir in, SQLite, .eml files out."""
+    from mailbot.demo import run_demo
+
+    try:
+        result = run_demo(directory.resolve(), reset=reset, month=month, say=typer.echo)
+    except FileExistsError as exc:
+        raise _fail(2, str(exc)) from exc
+    cfg = result.config
+    typer.echo("")
+    typer.echo("Look around:")
+    typer.echo(f"  mailbot items list -c {cfg}")
+    typer.echo(f"  mailbot messages list -c {cfg}")
+    typer.echo(f"  mailbot scores --period <YYYY-MM> -c {cfg}")
+    typer.echo(f"  receipts, review requests and replies as .eml files: {result.outbox_dir}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

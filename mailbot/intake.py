@@ -112,7 +112,9 @@ def _file(rt: Runtime, fetched: Fetched, sha: str, path: str) -> str:
     mid = _message_id(mail, sha)
     cfg = rt.config
     with session_scope(rt.engine) as s:
-        row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first() or MessageRow(sha256=sha)
+        row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first() or MessageRow(
+            sha256=sha, mailbox=rt.mailbox.source_id, source_key=fetched.key, message_id=mid
+        )
         row.mailbox, row.source_key = rt.mailbox.source_id, fetched.key
         row.uid, row.uidvalidity = fetched.uid, fetched.uidvalidity
         row.message_id, row.from_addr, row.subject = mid, mail.from_addr, mail.subject

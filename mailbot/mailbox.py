@@ -303,7 +303,7 @@ class ImapMailbox:
 
     def fetch_new(self, batch_size: int = 100) -> Iterator[Fetched]:
         """Yield every undeleted inbox message, oldest (lowest UID) first, fetched `batch_size` at a time."""
-        uids = sorted(self._run("UID SEARCH", lambda c: c.search(["UNDELETED"])))
+        uids = sorted(self._run("UID SEARCH", _undeleted_uids))
         uidvalidity = self._uidvalidity
         self._high_uid = 0
         step = max(1, batch_size)
@@ -366,6 +366,7 @@ class ImapMailbox:
             self._run(f"move to {target}", do_move)
 
     def _new_uids(self, client: IMAPClient) -> list[int]:
+        client.noop()  # sync: SEARCH alone does not see mail delivered since the last sync
         # "n:*" always matches the highest UID even when it is below n: filter.
         found = client.search(["UID", f"{self._high_uid + 1}:*", "UNDELETED"])
         return [u for u in found if u > self._high_uid]
@@ -409,6 +410,7 @@ class ImapMailbox:
     @staticmethod
     def _idle_loop(client: IMAPClient, deadline: float, stop: threading.Event | None) -> bool:
         started = time.monotonic()
+        early_empty = 0
         while True:
             now = time.monotonic()
             if now >= deadline or (stop is not None and stop.is_set()):
@@ -419,11 +421,22 @@ class ImapMailbox:
                 if _mail_arrived(responses):
                     return True
                 started = time.monotonic()
-            chunk = min(deadline - now, IDLE_RENEW_SECONDS - (now - started))
+            chunk = max(0.01, min(deadline - now, IDLE_RENEW_SECONDS - (now - started)))
             if stop is not None:
                 chunk = min(chunk, 1.0)
-            if _mail_arrived(client.idle_check(timeout=max(0.01, chunk))):
+            responses = client.idle_check(timeout=chunk)
+            if _mail_arrived(responses):
                 return True
+            if any(len(r) >= 1 and r[0] == b"BYE" for r in responses):
+                raise IMAPClientAbortError("server said BYE during IDLE")
+            # imapclient swallows EOF in idle_check and returns [] at once: several
+            # empty early returns in a row mean the server is gone, not quiet.
+            if not responses and time.monotonic() - now < chunk / 2:
+                early_empty += 1
+                if early_empty >= 3:
+                    raise IMAPClientAbortError("connection closed during IDLE")
+            else:
+                early_empty = 0
 
     def append(self, raw: bytes, folder: str | None = None) -> None:
         """APPEND `raw` to the inbox or `folder` (created if missing), without flags."""
@@ -438,7 +451,7 @@ class ImapMailbox:
     def count(self, folder: str | None = None) -> int:
         """Undeleted messages in the inbox, or all messages in `folder` (0 if it doesn't exist)."""
         if folder is None or self._server_name(folder) == self._server_name(self.folder):
-            return len(self._run("UID SEARCH", lambda c: c.search(["UNDELETED"])))
+            return len(self._run("UID SEARCH", _undeleted_uids))
         target = self._server_name(folder)
 
         def status(client: IMAPClient) -> int:
@@ -471,6 +484,13 @@ class ImapMailbox:
                     self._uidvalidity = int(selected[b"UIDVALIDITY"])
 
         return self._run("FETCH", read)
+
+
+def _undeleted_uids(client: IMAPClient) -> list[int]:
+    # NOOP first: Dovecot reports other sessions' expunges only at a sync point,
+    # and a stale UID list would count (and try to fetch) mail already moved away.
+    client.noop()
+    return list(client.search(["UNDELETED"]))
 
 
 def _fetch_bodies(client: IMAPClient, uids: list[int]) -> dict[int, dict[bytes, Any]]:

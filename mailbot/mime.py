@@ -303,10 +303,18 @@ def _addresses(values: list[str], hint: str | None, notes: _Notes) -> list[tuple
             addr = decode_header_bytes(_raw_bytes(addr), hint)
         if not addr and not name:
             continue
+        if any(ch.isspace() for ch in addr) or "=?" in addr:
+            # "=?ks_c_5601-1987?B?…?= ss.lee@gph.me" (no <>) arrives as one address.
+            hit = _ADDRESS.search(addr)
+            rest = addr if hit is None else addr[: hit.start()] + addr[hit.end() :]
+            name = f"{name} {rest}".strip()
+            addr = hit.group(0) if hit else ""
         pairs.append((_decode_header(name, hint, notes).strip("\"' "), scrub(addr).lower()))
-    if not any(addr for _, addr in pairs):
-        found = _ADDRESS.findall(" ".join(str(v) for v in values))
-        pairs = [("", scrub(a).lower()) for a in found]
+    if values and not any("@" in addr for _, addr in pairs):
+        # The whole address may sit inside an encoded word: look again after decoding.
+        found = _ADDRESS.findall(" ".join(_decode_header(v, hint) for v in values))
+        if found or not pairs:
+            pairs = [("", scrub(a).lower()) for a in found]
     return pairs
 
 
@@ -326,24 +334,15 @@ class _HtmlToText(HTMLParser):
     cells would corrupt the 落款 lines the signature parser reads.
     """
 
-    _SKIP = frozenset({"script", "style", "title", "noscript", "template", "xml", "head"})
+    _SKIP = frozenset({"script", "style", "title", "noscript", "template", "xml"})
+    _PARAGRAPH = frozenset(
+        {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "ul", "ol", "dl"}
+    )
     _BLOCK = frozenset(
         {
-            "p",
             "div",
             "tr",
             "li",
-            "ul",
-            "ol",
-            "table",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "blockquote",
-            "pre",
             "hr",
             "section",
             "article",
@@ -351,7 +350,6 @@ class _HtmlToText(HTMLParser):
             "footer",
             "dt",
             "dd",
-            "dl",
             "address",
             "center",
             "form",
@@ -360,57 +358,66 @@ class _HtmlToText(HTMLParser):
             "aside",
             "figure",
             "caption",
-            "tbody",
-            "thead",
-            "tfoot",
             "body",
+            "main",
         }
     )
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
+        self.newlines = 1  # trailing newlines in `out`; 1 at the start so no leading break is added
         self.skip = 0
         self.pre = 0
         self.cell = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP and tag != "head":
-            self.skip += 1
+    def _break(self, count: int) -> None:
+        if self.newlines < count:
+            self.out.append("\n" * (count - self.newlines))
+            self.newlines = count
+
+    def _tag(self, tag: str, start: bool) -> None:
+        if tag in self._SKIP:
+            self.skip = self.skip + 1 if start else max(0, self.skip - 1)
         elif tag == "br":
             self.out.append("\n")
+            self.newlines += 1
         elif tag in ("td", "th"):
-            if self.cell:
+            if start and self.cell:
                 self.out.append("\t")
-            self.cell += 1
-        elif tag in self._BLOCK:
-            self.out.append("\n")
+                self.newlines = 0
+            self.cell += start
+        elif tag in self._PARAGRAPH or tag in self._BLOCK:
+            self._break(2 if tag in self._PARAGRAPH else 1)
             if tag == "tr":
                 self.cell = 0
             if tag == "pre":
-                self.pre += 1
+                self.pre = self.pre + 1 if start else max(0, self.pre - 1)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, True)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br" or tag in self._BLOCK:
-            self.out.append("\n")
+        self._tag(tag, True)
+        if tag not in ("br", "td", "th"):
+            self._tag(tag, False)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and tag != "head":
-            self.skip = max(0, self.skip - 1)
-        elif tag in self._BLOCK:
-            self.out.append("\n")
-            if tag == "pre":
-                self.pre = max(0, self.pre - 1)
+        if tag != "br":
+            self._tag(tag, False)
 
     def handle_data(self, data: str) -> None:
         if self.skip:
             return
         if not self.pre:
             data = re.sub(r"[ \t\r\n\f]+", " ", data)
+            if data == " " and self.newlines:
+                return  # indentation of the HTML source
         self.out.append(data.replace("\xa0", " "))
+        self.newlines = len(data) - len(data.rstrip("\n"))
 
     def text(self) -> str:
-        lines = (line.strip(" ") for line in "".join(self.out).split("\n"))
+        lines = (re.sub(r" *\t *", "\t", line).strip(" ") for line in "".join(self.out).split("\n"))
         return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
@@ -475,13 +482,17 @@ def _hint(msg: email.message.Message) -> str | None:
 
 
 def _parse(raw: bytes) -> ParsedMail:
-    msg = email.message_from_bytes(raw)
     notes = _Notes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        # Some Windows tools save .eml with a UTF-8 BOM, which hides the first header.
+        raw = raw[3:]
+        notes.add("UTF-8 BOM before the headers")
+    msg = email.message_from_bytes(raw)
     hint = _hint(msg)
     headers: dict[str, list[str]] = {}
     raw_headers: dict[str, list[str]] = {}
     for key, value in msg.raw_items():
-        lkey = key.strip().lower()
+        lkey = scrub(key.strip().lower())
         raw_headers.setdefault(lkey, []).append(str(value))
         headers.setdefault(lkey, []).append(_decode_header(value, hint, notes))
 
@@ -499,7 +510,7 @@ def _parse(raw: bytes) -> ParsedMail:
     for part in _leaves(msg):
         for defect in part.defects:
             notes.add(type(defect).__name__)
-        ctype = part.get_content_type()
+        ctype = scrub(part.get_content_type())
         _, ct_params = _params(_header_value(part, "content-type"), hint, notes)
         disposition, cd_params = _params(_header_value(part, "content-disposition"), hint, notes)
         filename = (
@@ -544,7 +555,7 @@ def _parse(raw: bytes) -> ParsedMail:
         text=scrub(text),
         html=scrub(html),
         attachments=tuple(attachments),
-        content_type=msg.get_content_type(),
+        content_type=scrub(msg.get_content_type()),
         defects=tuple(notes.items),
     )
 

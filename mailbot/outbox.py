@@ -163,8 +163,7 @@ def _finish(engine: Engine, row: OutboxRow, *, status: OutboxStatus, error: str 
 
 
 def _defer(engine: Engine, row: OutboxRow, error: str) -> None:
-    delay = _BACKOFF[min(row.attempts, len(_BACKOFF) - 1)]
-    delay = delay * (0.8 + 0.4 * random.random())
+    delay = _BACKOFF[min(row.attempts, len(_BACKOFF) - 1)] * (0.8 + 0.4 * random.random())
     with session_scope(engine) as s:
         s.execute(
             update(OutboxRow)

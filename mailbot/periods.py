@@ -154,7 +154,7 @@ def is_quarter_end(month: Period, cal: Calendar) -> bool:
 
 
 _MONTH = re.compile(r"(\d{4})(?:-|年)(\d{1,2})月?")
-_QUARTER = re.compile(r"(\d{4})(?:-|年第?)(?:Q([1-4])|([1-4一二三四])季度?)")
+_QUARTER = re.compile(r"(\d{4})(?:-|年第?)(?:Q([1-4])|([1-4一二三四])季(?:度)?)")
 _YEAR = re.compile(r"(\d{4})(?:年度?)?")
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
 

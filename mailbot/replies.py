@@ -97,7 +97,7 @@ _SEPARATORS = frozenset(" \t,、:/】]」』)》>*\"'”’〕")
 _STOPS = frozenset("。.!?;~…")
 _COURTESY = ("谢谢", "多谢", "感谢", "辛苦", "好的", "thanks", "thank you", "thx", "ok")
 _GREETING = re.compile(
-    r"^(您好|你好|老师好|老师您好|大家好|各位好|hi|hello|dear\b.*"
+    r"^(您好|你好|老师好|老师您好|大家好|各位好|hi|hello|dear\s+[^,:]{1,20}"
     r"|.{1,8}(老师|同志|主任|科长|处长|领导)(您好|你好|好)?)[\s,:!.。]*$",
     re.IGNORECASE,
 )

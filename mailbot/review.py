@@ -63,7 +63,7 @@ def decision_args(decision: Decision) -> dict[str, Any]:
 def decision_of(row: EventRow) -> Decision:
     """Rebuild the typed decision from an event row."""
     cls = _DECISION_TYPES[row.kind]
-    return cls(**row.args)  # type: ignore[no-any-return]
+    return cls(**row.args)
 
 
 def describe(decision: Decision) -> str:

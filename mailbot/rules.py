@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -479,7 +480,7 @@ def rules_from_data(data: Mapping[str, Any], file: str = "scoring.toml") -> Scor
     rulesets = sorted(
         (_ruleset(r, s, f"ruleset[{i}]") for i, s in enumerate(sets)), key=lambda s: s.effective_from
     )
-    for a, b in zip(rulesets, rulesets[1:], strict=False):
+    for a, b in pairwise(rulesets):
         if a.effective_from == b.effective_from:
             raise r.fail("ruleset.effective_from", f"两个规则集同日生效：{a.effective_from}")
     return ScoringRules(file=file, calendar=calendar, rulesets=tuple(rulesets))

@@ -12,6 +12,8 @@ from mailbot.archive import Archive
 from mailbot.clock import Clock, SystemClock
 from mailbot.config import Config
 from mailbot.mailbox import Mailbox, open_mailbox
+from mailbot.replies import Vocabulary
+from mailbot.rules import ScoringRules, load_rules
 from mailbot.store import load_directory, open_engine, session_scope, sync_units
 from mailbot.transport import Transport, open_transport
 from mailbot.units import UnitDirectory, load_units
@@ -68,6 +70,15 @@ class Runtime:
     def transport(self) -> Transport:
         """The outgoing transport."""
         return open_transport(self.config.smtp.url, self.config.smtp_password, base_dir=self.config.base_dir)
+
+    @cached_property
+    def rules(self) -> ScoringRules:
+        """The scoring rules (scoring.toml)."""
+        return load_rules(self.config.resolve(self.config.scoring.file))
+
+    def vocabulary(self) -> Vocabulary:
+        """The reply-command vocabulary of the rule set in force now."""
+        return Vocabulary(**self.rules.ruleset_at(self.now()).vocabulary_fields())
 
     def now(self) -> dt.datetime:
         """Now, from the runtime's clock."""

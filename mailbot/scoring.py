@@ -62,6 +62,7 @@ from mailbot.units import Unit
 
 _RATIO = Decimal("0.0001")
 SYSTEM = "系统"
+_CREDIT = "双轨制计分"
 
 
 class ScoringInputError(MailbotError, ValueError):
@@ -153,8 +154,10 @@ _Part = tuple[Decimal, str]
 @dataclass(frozen=True, slots=True)
 class _Adoption:
     value: Decimal
-    level: str | None
+    level: str | None  # None: not recognised by the rules, scores nothing
     text: str
+    publication: str | None = None
+    grade: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +170,7 @@ def _pts(points: Decimal) -> str:
     return f"{format_points(points)}分"
 
 
-def _adoptions(
-    item: ScoredItem, evs: Sequence[Event], rs: RuleSet, commissioned: bool
-) -> dict[str, _Adoption]:
+def _adoptions(evs: Sequence[Event], rs: RuleSet, commissioned: bool) -> dict[str, _Adoption]:
     last_reject = max((i for i, e in enumerate(evs) if isinstance(e.decision, Reject)), default=-1)
     found: dict[str, _Adoption] = {}
     for event in evs[last_reject + 1 :]:
@@ -190,14 +191,16 @@ def _adoptions(
             if commissioned and pub.commission_points is not None:
                 value, label = pub.commission_points, f"《{pub.name}》采用约稿信息"
             found.pop(f"?{pub.name}", None)
-            found[f"pub:{pub.name}"] = _Adoption(value, pub.level, f"{label} {_pts(value)}")
+            found[f"pub:{pub.name}"] = _Adoption(
+                value, pub.level, f"{label} {_pts(value)}", pub.name, grade.name if grade else None
+            )
         elif isinstance(d, UpperAdopt):
             level = rs.level(d.level)
             if level is None:
                 found[f"?{d.level}"] = _Adoption(ZERO, None, f"级别「{d.level}」不在记分规则中，不计分")
                 continue
             value = dict(rs.upper_points).get(level, ZERO)
-            note = "" if value else "（本级采用分另计加分）"
+            note = "" if value else "（上级采用不单独计分）"
             found[f"up:{level}"] = _Adoption(value, level, f"{level}采用 {_pts(value)}{note}")
     return found
 
@@ -207,7 +210,7 @@ def _state(item: ScoredItem, evs: Sequence[Event], rs: RuleSet) -> dict[str, _Pa
     parts: dict[str, _Part] = {}
     commissioned = item.commissioned or any(isinstance(e.decision, Commission) for e in evs)
     bonus_ok = commissioned and not item.commission_late
-    adoptions = _adoptions(item, evs, rs, commissioned)
+    adoptions = _adoptions(evs, rs, commissioned)
     real = {k: a for k, a in adoptions.items() if a.level is not None}
     for key, adoption in adoptions.items():
         if adoption.level is None:
@@ -229,13 +232,12 @@ def _state(item: ScoredItem, evs: Sequence[Event], rs: RuleSet) -> dict[str, _Pa
         if len(real) > 1:
             text += "（就高不就低）"
         parts["adopt"] = (best_value, text)
+        # Zero parts for the other adoptions, so that their events are explained, not just ignored.
+        for key, adoption in real.items():
+            if adoption is not best:
+                parts[f"{key}~"] = (ZERO, f"{adoption.text}，就高不就低，不重复计分")
 
-    pairs: set[tuple[str, str | None]] = set()
-    for event in evs:
-        d = event.decision
-        if isinstance(d, Adopt) and (pub := rs.publication(d.publication)) and f"pub:{pub.name}" in real:
-            grade = pub.grade(d.grade)
-            pairs.add((pub.name, grade.name if grade else None))
+    pairs = {(a.publication, a.grade) for a in real.values() if a.publication is not None}
     _bonuses(evs, rs, pairs, bool(real), parts)
 
     forwarded: dict[str, None] = {}
@@ -296,10 +298,13 @@ def _bonuses(
             text = "、".join(f"{label} +{_pts(v)}" for v, label in values)
         else:
             total, label = max(values, key=lambda v: v[0])
-            text = f"{label} {_pts(total)}" + ("（按最高加分值）" if len(values) > 1 else "")
+            text = f"{label} {_pts(total)}"
+        notes = ["按最高加分值"] if rule.combine == "max" and len(values) > 1 else []
         if rule.cap is not None:
-            text += f"（封顶{_pts(rule.cap)}）"
+            notes.append(f"封顶{_pts(rule.cap)}")
             total = min(total, rule.cap)
+        if notes:
+            text += f"（{'，'.join(notes)}）"
         parts[f"bonus:{idx}"] = (total, text)
 
 
@@ -462,7 +467,7 @@ def _credit_lines(book: _Book, unit: Unit, start: datetime, end: datetime) -> li
                     unit.id,
                     None,
                     f"直报点 {child.name} 得分 {_pts(score)}",
-                    "双轨制计分",
+                    _CREDIT,
                     start,
                     SYSTEM,
                     fraction * score,
@@ -569,9 +574,28 @@ def explain(
     if unit is None:
         raise ScoringInputError(f"未知的单位：{unit_id}")
     lines = _unit_lines(book, unit, period.start, period.end)
-    return sorted(lines, key=lambda ln: (ln.at, ln.item_id or "", ln.command))
+    # Credits from direct-report points close the list, after the unit's own decisions.
+    return sorted(lines, key=lambda ln: (ln.command == _CREDIT, ln.at, ln.item_id or "", ln.command))
 
 
 def month_label(moment: datetime, rules: ScoringRules) -> str:
     """The month label (2026-10) in which a decision made at `moment` counts."""
     return month_of(moment, rules.calendar).label
+
+
+def item_points(item: ScoredItem, events: Iterable[Event], rules: ScoringRules) -> Decimal:
+    """The item's points now: the sum of what each of its effective events earned."""
+    if not item.scored:
+        return ZERO
+    return sum((p for ep in _item_points(item, list(events), rules) for p, _ in ep.parts), ZERO)
+
+
+def event_points(item: ScoredItem, events: Iterable[Event], rules: ScoringRules) -> dict[int, Decimal]:
+    """What each effective event of one item earned, by event seq (cancelled events are absent)."""
+    if not item.scored:
+        return {}
+    return {
+        ep.event.seq: sum((p for p, _ in ep.parts), ZERO)
+        for ep in _item_points(item, list(events), rules)
+        if ep.event.seq >= 0
+    }

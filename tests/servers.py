@@ -39,6 +39,7 @@ listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 log_path = {root}/dovecot.log
 default_internal_user = dovecot
 default_internal_group = dovecot
@@ -50,11 +51,11 @@ mail_fsync = never
 mail_max_userip_connections = 100
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/users
+  args = scheme=PLAIN username_format=%u {root}/users/%u
 }}
 userdb {{
   driver = passwd-file
-  args = username_format=%u {root}/users
+  args = username_format=%u {root}/users/%u
   default_fields = home={root}/mail/%d/%n
 }}
 namespace inbox {{
@@ -122,9 +123,9 @@ class Dovecot:
         self._uid, self._gid = _nobody()
         (self.root / "mail").mkdir()
         os.chown(self.root / "mail", self._uid, self._gid)
-        self.users_file = self.root / "users"
-        self.users_file.write_text("")
-        self.users_file.chmod(0o644)
+        self.users_dir = self.root / "users"
+        self.users_dir.mkdir()
+        self.users_dir.chmod(0o755)
         self.conf = self.root / "dovecot.conf"
         self.conf.write_text(
             _CONF.format(
@@ -136,7 +137,6 @@ class Dovecot:
             )
         )
         self._proc: subprocess.Popen[bytes] | None = None
-        self._users_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -213,12 +213,19 @@ class Dovecot:
     # -- accounts --------------------------------------------------------------
 
     def add_user(self, name: str | None = None, password: str = "secret") -> tuple[str, str]:
-        """Add a user (default `t_<uuid>@example.org`) to the live users file; returns (address, password)."""
+        """Add a user (default `t_<uuid>@example.org`) (its own passwd-file, live at once); returns (address, password)."""
         address = name or f"t_{uuid.uuid4().hex[:12]}@{DOMAIN}"
         if "@" not in address:
             address = f"{address}@{DOMAIN}"
-        with self._users_lock, self.users_file.open("a") as f:
-            f.write(f"{address}:{{PLAIN}}{password}::::::\n")
+        # One passwd-file per user: Dovecot re-checks a passwd-file at most once a
+        # second, so a user appended to a shared file can stay unknown for a second.
+        path = self.users_dir / address
+        if path.exists():
+            raise ValueError(f"user {address} exists already")
+        tmp = path.with_name("." + address)
+        tmp.write_text(f"{address}:{{PLAIN}}{password}::::::\n")
+        tmp.chmod(0o644)
+        tmp.rename(path)
         return address, password
 
     def url_for(self, address: str, folder: str = "INBOX") -> str:

@@ -24,16 +24,24 @@ FROM = "editor@example.org"
         (["mx.example.org 1; dkim/1=pass header.d=example.org"], FROM, True),
         (["mx.example.org; dkim=pass header.d=mail.example.org"], FROM, True),  # subdomain signer
         (["mx.example.org; dkim=pass header.d=example.org"], "editor@gz.example.org", True),  # parent signer
-        (["mx.example.org; dkim=pass header.d=\"example.org\""], FROM, True),
+        (['mx.example.org; dkim=pass header.d="example.org"'], FROM, True),
         (["Authentication-Results: mx.example.org; dkim=pass header.d=example.org"], FROM, True),
         (["mx.example.org; dkim=pass header.d=example.org"], "张三 <Editor@Example.ORG>", True),
         # spf pass, aligned
         (["mx.example.org; spf=pass smtp.mailfrom=editor@example.org"], FROM, True),
         (["mx.example.org; spf=pass (sender SPF authorized) smtp.mailfrom=example.org"], FROM, True),
-        (["mx.example.org; dkim=fail header.d=example.org; spf=pass smtp.mailfrom=bounce@example.org"], FROM, True),
+        (
+            ["mx.example.org; dkim=fail header.d=example.org; spf=pass smtp.mailfrom=bounce@example.org"],
+            FROM,
+            True,
+        ),
         # failures
         (["mx.example.org; dkim=fail header.d=example.org"], FROM, False),
-        (["mx.example.org; dkim=neutral header.d=example.org; spf=softfail smtp.mailfrom=example.org"], FROM, False),
+        (
+            ["mx.example.org; dkim=neutral header.d=example.org; spf=softfail smtp.mailfrom=example.org"],
+            FROM,
+            False,
+        ),
         (["mx.example.org; spf=none smtp.mailfrom=example.org"], FROM, False),
         (["mx.example.org; none"], FROM, False),
         (["mx.example.org; dmarc=pass header.from=example.org"], FROM, False),  # only dkim/spf count
@@ -87,13 +95,24 @@ def test_parse_keeps_all_results_and_properties() -> None:
     )
     assert header is not None
     assert header.authserv_id == "mx.example.org"
-    assert [(r.method, r.result) for r in header.results] == [("dkim", "pass"), ("spf", "pass"), ("dmarc", "pass")]
+    assert [(r.method, r.result) for r in header.results] == [
+        ("dkim", "pass"),
+        ("spf", "pass"),
+        ("dmarc", "pass"),
+    ]
     assert header.results[0].properties == {"header.d": "example.org", "header.s": "s1"}
 
 
 @pytest.mark.parametrize(
     ("a", "b", "expected"),
-    [("example.org", "example.org", True), ("a.example.org", "example.org", True), ("example.org", "b.example.org", True), ("xexample.org", "example.org", False), ("org", "org", False), ("", "example.org", False)],
+    [
+        ("example.org", "example.org", True),
+        ("a.example.org", "example.org", True),
+        ("example.org", "b.example.org", True),
+        ("xexample.org", "example.org", False),
+        ("org", "org", False),
+        ("", "example.org", False),
+    ],
 )
 def test_relaxed_alignment(a: str, b: str, expected: bool) -> None:
     assert aligned(a, b) is expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,7 +46,7 @@ class Store:
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "imap":
         dovecot: Dovecot = request.getfixturevalue("dovecot")
-        address, password, url = request.getfixturevalue("imap_account")
+        _, password, url = request.getfixturevalue("imap_account")
         mb = open_mailbox(url, password, base_dir=tmp_path)
         other = open_mailbox(url, password, base_dir=tmp_path)
         assert dovecot.running
@@ -353,3 +354,47 @@ def test_password_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "from-url" not in mb.source_id
     with pytest.raises(ConfigError, match="password"):
         open_mailbox("imap://u@h/INBOX", None, base_dir=Path("/"))
+
+
+def test_idle_is_renewed_and_still_wakes(
+    imap_account: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mailbot.mailbox
+
+    # Renew every 0.6 s instead of 29 min: two DONE/IDLE cycles happen before the mail.
+    monkeypatch.setattr(mailbot.mailbox, "IDLE_RENEW_SECONDS", 0.6)
+    _, password, url = imap_account
+    mb = open_mailbox(url, password, base_dir=tmp_path)
+    other = open_mailbox(url, password, base_dir=tmp_path)
+    list(mb.fetch_new())
+    timer = threading.Timer(1.5, other.append, args=(make_raw(1),))
+    timer.start()
+    try:
+        assert mb.wait(timeout=30) is True
+    finally:
+        timer.join()
+        other.close()
+    assert [subject_number(f.raw) for f in mb.fetch_new()] == [1]
+    mb.close()
+
+
+def test_server_dying_during_idle_raises_transport_error(
+    dovecot: Dovecot, imap_account: tuple[str, str, str], tmp_path: Path
+) -> None:
+    _, password, url = imap_account
+    mb = open_mailbox(url, password, base_dir=tmp_path)
+    list(mb.fetch_new())
+    killer = threading.Timer(0.3, dovecot.stop, kwargs={"kill": True})
+    killer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(TransportError):
+            mb.wait(timeout=120)
+        # Noticed the dead socket rather than running into the 120 s wait and failing on DONE.
+        assert time.monotonic() - started < 60
+    finally:
+        killer.join()
+        dovecot.start()
+    mb.reconnect()
+    assert list(mb.fetch_new()) == []
+    mb.close()

@@ -112,7 +112,9 @@ def test_single_command(body: str, expected: Decision) -> None:
     assert parse_commands(body, V) == [expected]
 
 
-@pytest.mark.parametrize("body", ["不采用", "暂不采用", "不予采用", "未采用", "不用", "不同意采用", "不採用", "暫不採用"])
+@pytest.mark.parametrize(
+    "body", ["不采用", "暂不采用", "不予采用", "未采用", "不用", "不同意采用", "不採用", "暫不採用"]
+)
 def test_a_negated_adoption_never_adopts(body: str) -> None:
     for text in (body, body + " 穗府信息 标题", body + "。", "【" + body + "】"):
         decisions = parse_commands(text, V)
@@ -233,7 +235,32 @@ def test_arbitrary_text_raises_only_command_error(text: str) -> None:
     assert decisions
 
 
-COMMAND_WORDS = ["采用", "不采用", "暂不", "批示", "上报", "扣分", "扣", "省采用", "撤销", "帮助", "穗府信息", "标题", "市", "。", "！", "，", "　", " ", "5", "分", "\n", ">", "【", "谢谢"]
+COMMAND_WORDS = [
+    "采用",
+    "不采用",
+    "暂不",
+    "批示",
+    "上报",
+    "扣分",
+    "扣",
+    "省采用",
+    "撤销",
+    "帮助",
+    "穗府信息",
+    "标题",
+    "市",
+    "。",
+    "！",
+    "，",
+    "　",
+    " ",
+    "5",
+    "分",
+    "\n",
+    ">",
+    "【",
+    "谢谢",
+]
 
 
 @given(st.lists(st.sampled_from(COMMAND_WORDS), max_size=12))

@@ -1,0 +1,116 @@
+"""The scoring shell: reads items and decisions from the database and hands them to scoring.py.
+
+Nothing here computes points; it only gathers the inputs (items, the event
+ledger, units, the rules in force) so that every figure mailbot shows comes
+from the one pure scoring function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import cached_property
+
+from sqlmodel import Session, col, select
+
+from mailbot import ledger, scoring
+from mailbot.models import EventRow, Item, ItemStatus
+from mailbot.periods import Period, parse_period
+from mailbot.rules import ScoringRules
+from mailbot.runtime import Runtime
+
+_UNSCORED = {ItemStatus.SUPERSEDED, ItemStatus.REFUSED, ItemStatus.QUARANTINED}
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+def scored_item(item: Item) -> scoring.ScoredItem:
+    """What scoring needs of an item row."""
+    return scoring.ScoredItem(
+        id=item.id,
+        unit_id=item.unit_id,
+        received_at=_aware(item.received_at),
+        title=item.title,
+        scored=item.status not in _UNSCORED,
+        commissioned=item.yuegao_no is not None,
+        commission_late="约稿超时" in item.flags,
+    )
+
+
+def ledger_event(row: EventRow) -> ledger.Event:
+    """An event row as a ledger event."""
+    from mailbot.review import decision_of
+
+    return ledger.Event(row.item_id, row.id or 0, _aware(row.at), row.by, decision_of(row))
+
+
+class Scorebook:
+    """Scores computed from one session's view of the database."""
+
+    def __init__(self, rt: Runtime, session: Session) -> None:
+        self.rt = rt
+        self.s = session
+
+    @property
+    def rules(self) -> ScoringRules:
+        """The loaded scoring rules."""
+        return self.rt.rules
+
+    def period(self, label: str) -> Period:
+        """Parse 2026-10 | 2026-Q1 | 2026 on the office's assessment calendar."""
+        return parse_period(label, self.rules.calendar)
+
+    @cached_property
+    def _items(self) -> list[scoring.ScoredItem]:
+        return [scored_item(i) for i in self.s.exec(select(Item).where(col(Item.id).not_like("R%"))).all()]
+
+    @cached_property
+    def _events(self) -> list[ledger.Event]:
+        return [ledger_event(r) for r in self.s.exec(select(EventRow).order_by(col(EventRow.id))).all()]
+
+    def rows(self, period: Period) -> list[scoring.ScoreRow]:
+        """Every unit's row for the period (SPEC §8 `scores`)."""
+        return scoring.score_period(self.rt.directory().units, self._items, self._events, self.rules, period)
+
+    def explain(self, unit_id: str, period: Period) -> list[scoring.ExplainLine]:
+        """Each item and event behind a unit's figure."""
+        return scoring.explain(
+            unit_id, self.rt.directory().units, self._items, self._events, self.rules, period
+        )
+
+    def _item_events(self, item_id: str) -> tuple[scoring.ScoredItem | None, list[ledger.Event]]:
+        item = self.s.get(Item, item_id)
+        if item is None:
+            return None, []
+        rows = self.s.exec(
+            select(EventRow).where(EventRow.item_id == item_id).order_by(col(EventRow.id))
+        ).all()
+        return scored_item(item), [ledger_event(r) for r in rows]
+
+    def item_points(self, item_id: str) -> float | None:
+        """The item's current points (all its effective decisions); None for unscored items."""
+        item, events = self._item_events(item_id)
+        if item is None or not item.scored:
+            return None
+        return float(scoring.item_points(item, events, self.rules))
+
+    def event_points(self, item_id: str) -> dict[int, float]:
+        """The points each event of the item changed, by event id."""
+        item, events = self._item_events(item_id)
+        if item is None or not item.scored:
+            return {}
+        return {seq: float(p) for seq, p in scoring.event_points(item, events, self.rules).items()}
+
+
+def item_points(rt: Runtime, s: Session, item_id: str) -> float | None:
+    """The item's current points (for notices and confirmations)."""
+    return Scorebook(rt, s).item_points(item_id)
+
+
+def as_number(value: Decimal | None) -> float | int | None:
+    """A Decimal for JSON: an int when whole, else a float."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)

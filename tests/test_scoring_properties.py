@@ -1,0 +1,219 @@
+"""Properties of scoring that must hold for any ledger (hypothesis).
+
+Scoring is a pure function of units, items, events and rules: it must not
+depend on the order of the event list, must give the same rows twice, must
+split a quarter exactly into its months, must credit a parent exactly its
+share, and 就高不就低 must never give more than 分别计分.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailbot.decisions import (
+    Adopt,
+    Commission,
+    Decision,
+    Forward,
+    Help,
+    Instruct,
+    Penalty,
+    Reject,
+    Undo,
+    UpperAdopt,
+)
+from mailbot.ledger import Event
+from mailbot.periods import months_in, parse_period, quarter_period, year_period
+from mailbot.rules import ScoringRules, load_rules, rules_from_text
+from mailbot.scoring import ScoredItem, explain, score_period
+from mailbot.units import Unit
+
+ROOT = Path(__file__).resolve().parent.parent
+GZ_TEXT = (ROOT / "config" / "scoring.toml").read_text(encoding="utf-8")
+CITY_TEXT = (ROOT / "config" / "profiles" / "city.toml").read_text(encoding="utf-8")
+GZ = load_rules(ROOT / "config" / "scoring.toml")
+GZ_MAX = rules_from_text(GZ_TEXT.replace('combine = "sum"', 'combine = "max"'))
+CITY = rules_from_text(CITY_TEXT)
+CITY_SUM = rules_from_text(CITY_TEXT.replace('combine = "max"', 'combine = "sum"'))
+
+UNITS = {
+    "gz": [
+        Unit("yuexiu", "越秀区政府", "区县"),
+        Unit("haizhu", "海珠区政府", "区县"),
+        Unit("dishui", "市地税局", "部门A"),
+        Unit("byds", "白云区地税局", "直报点A", parent="dishui"),
+    ],
+    "city": [
+        Unit("xa", "甲县人民政府", "县区A"),
+        Unit("xb", "乙县人民政府", "县区A"),
+        Unit("sa", "市发展改革委", "市直A"),
+        Unit("zd", "甲县某镇直报点", "直报点", parent="xa"),
+    ],
+}
+PAIRS = {"gz": (GZ, GZ_MAX), "city": (CITY_SUM, CITY)}  # (sum, max) versions of the same rules
+CHILD = {"gz": ("byds", "dishui"), "city": ("zd", "xa")}
+REVIEWERS = ["a@office.gov.cn", "b@office.gov.cn"]
+
+
+def decisions(rules: ScoringRules) -> st.SearchStrategy[Decision]:
+    rs = rules.rulesets[0]
+    adopts = [Adopt(p.name, g.name) for p in rs.publications for g in p.grades] + [
+        Adopt(p.name) for p in rs.publications if not p.grades
+    ]
+    levels = [*rs.levels, "国办"]
+    return st.one_of(
+        st.sampled_from(adopts),
+        st.builds(Instruct, st.sampled_from(levels)),
+        st.builds(UpperAdopt, st.sampled_from(levels[1:])),
+        st.builds(Forward, st.sampled_from(levels[1:])),
+        st.just(Commission()),
+        st.builds(Penalty, st.sampled_from([0.5, 1, 5, 10]), st.sampled_from(["", "迟报", "上级批评"])),
+        st.just(Reject("重复")),
+        st.just(Undo()),
+        st.just(Help()),
+    )
+
+
+DECISIONS = {"gz": decisions(GZ), "city": decisions(CITY)}
+
+
+@st.composite
+def ledgers(draw: st.DrawFn) -> tuple[str, list[ScoredItem], list[Event]]:
+    office = draw(st.sampled_from(["gz", "city"]))
+    rules = PAIRS[office][0]
+    year = year_period(2026, rules.calendar)
+    units = UNITS[office]
+
+    def moment() -> datetime:
+        minutes = draw(st.integers(0, int((year.end - year.start).total_seconds() // 60) - 1))
+        return year.start + timedelta(minutes=minutes)
+
+    items = [
+        ScoredItem(
+            f"2026-{n:04d}",
+            draw(st.sampled_from([u.id for u in units])),
+            moment(),
+            f"信息{n}",
+            scored=draw(st.booleans() | st.just(True)),
+            commissioned=draw(st.booleans()),
+            commission_late=draw(st.booleans()),
+        )
+        for n in range(1, draw(st.integers(1, 6)) + 1)
+    ]
+    events = [
+        Event(
+            draw(st.sampled_from([i.id for i in items])),
+            seq,
+            moment(),
+            draw(st.sampled_from(REVIEWERS)),
+            draw(DECISIONS[office]),
+        )
+        for seq in range(1, draw(st.integers(0, 25)) + 1)
+    ]
+    return office, items, events
+
+
+def table(
+    office: str, items: list[ScoredItem], events: list[Event], label: str, rules: ScoringRules | None = None
+) -> dict[str, Decimal]:
+    rules = rules or PAIRS[office][0]
+    period = parse_period(label, rules.calendar)
+    return {r.unit_id: r.score for r in score_period(UNITS[office], items, events, rules, period)}
+
+
+@settings(max_examples=60, deadline=None)
+@given(ledgers(), st.randoms(use_true_random=False))
+def test_result_does_not_depend_on_event_order(
+    data: tuple[str, list[ScoredItem], list[Event]], rnd: object
+) -> None:
+    office, items, events = data
+    shuffled = list(events)
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    rules = PAIRS[office][0]
+    period = parse_period("2026", rules.calendar)
+    units = UNITS[office]
+    assert score_period(units, items, events, rules, period) == score_period(
+        units, items[::-1], shuffled, rules, period
+    )
+    for unit in units:
+        assert explain(unit.id, units, items, events, rules, period) == explain(
+            unit.id, units, items, shuffled, rules, period
+        )
+
+
+@settings(max_examples=60, deadline=None)
+@given(ledgers())
+def test_recomputing_gives_identical_rows(data: tuple[str, list[ScoredItem], list[Event]]) -> None:
+    office, items, events = data
+    rules = PAIRS[office][0]
+    period = parse_period("2026-Q2", rules.calendar)
+    first = score_period(UNITS[office], items, events, rules, period)
+    second = score_period(UNITS[office], items, events, rules, period)
+    assert first == second
+
+
+@settings(max_examples=60, deadline=None)
+@given(ledgers())
+def test_max_never_exceeds_sum_over_the_year(data: tuple[str, list[ScoredItem], list[Event]]) -> None:
+    office, items, events = data
+    sum_rules, max_rules = PAIRS[office]
+    summed = table(office, items, events, "2026", sum_rules)
+    maxed = table(office, items, events, "2026", max_rules)
+    for unit, score in maxed.items():
+        assert score <= summed[unit]
+
+
+@settings(max_examples=60, deadline=None)
+@given(ledgers())
+def test_months_add_up_to_quarters_and_quarters_to_the_year(
+    data: tuple[str, list[ScoredItem], list[Event]],
+) -> None:
+    office, items, events = data
+    rules = PAIRS[office][0]
+    year = table(office, items, events, "2026")
+    quarter_totals = {u: Decimal(0) for u in year}
+    for q in range(1, 5):
+        quarter = quarter_period(2026, q, rules.calendar)
+        q_scores = table(office, items, events, quarter.label)
+        month_totals = {u: Decimal(0) for u in year}
+        for month in months_in(quarter):
+            for unit, score in table(office, items, events, month.label).items():
+                month_totals[unit] += score
+        assert month_totals == q_scores
+        for unit, score in q_scores.items():
+            quarter_totals[unit] += score
+    assert quarter_totals == year
+
+
+@settings(max_examples=60, deadline=None)
+@given(ledgers(), st.integers(1, 12))
+def test_parent_is_credited_exactly_its_share_of_the_child(
+    data: tuple[str, list[ScoredItem], list[Event]], month_index: int
+) -> None:
+    office, items, events = data
+    rules = PAIRS[office][0]
+    month = months_in(year_period(2026, rules.calendar))[month_index - 1]
+    rows = {r.unit_id: r for r in score_period(UNITS[office], items, events, rules, month)}
+    child, parent = CHILD[office]
+    series = rules.ruleset_for(month).series_rules(rows[child].series)
+    assert series is not None
+    assert rows[parent].credited == series.parent_credit * rows[child].score
+    assert rows[parent].score == rows[parent].own_score + rows[parent].credited
+    assert rows[child].score == rows[child].own_score
+
+
+@settings(max_examples=40, deadline=None)
+@given(ledgers())
+def test_explanation_lines_sum_to_the_score(data: tuple[str, list[ScoredItem], list[Event]]) -> None:
+    office, items, events = data
+    rules = PAIRS[office][0]
+    for label in ("2026-Q1", "2026"):
+        period = parse_period(label, rules.calendar)
+        for row in score_period(UNITS[office], items, events, rules, period):
+            lines = explain(row.unit_id, UNITS[office], items, events, rules, period)
+            assert sum((ln.points for ln in lines), Decimal(0)) == row.score
