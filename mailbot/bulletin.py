@@ -558,7 +558,6 @@ def build_context(data: BulletinData, *, unit_id: str | None = None) -> dict[str
         "columns": COLUMNS,
         "series": series,
         "publications": publications,
-        "adopted_count": len(data.adopted_entries),
         "instructions": instructions,
         "uppers": uppers,
         "zero": zero,
@@ -566,7 +565,6 @@ def build_context(data: BulletinData, *, unit_id: str | None = None) -> dict[str
         "quarter_title": data.period.title(),
         "yuegao": yuegao,
         "urgent": urgent,
-        "numeric": {key for i, (key, _) in enumerate(COLUMNS) if i in _NUMERIC},
     }
 
 

@@ -239,6 +239,11 @@ def _accept(
         flags.append("紧急")
     if sub.info.yuegao_tagged:
         flags.append("约稿")
+        if sub.info.yuegao is not None:
+            from mailbot.yuegao import is_late
+
+            if is_late(rt, s, sub.info.yuegao, received):
+                flags.append("约稿超时")
     item = Item(
         id=item_id,
         year=int(item_id[:4]),

@@ -418,7 +418,9 @@ class _HtmlToText(HTMLParser):
 
     def text(self) -> str:
         lines = (re.sub(r" *\t *", "\t", line).strip(" ") for line in "".join(self.out).split("\n"))
-        return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
+        # Empty table cells leave lines of tabs: they are blank lines.
+        text = "\n".join(line if line.strip() else "" for line in lines)
+        return _BLANK_LINES.sub("\n\n", text).strip("\n")
 
 
 def html_to_text(html: str) -> str:

@@ -210,3 +210,27 @@ class Bounce(SQLModel, table=True):
     last_at: datetime = Field(default_factory=utcnow)
     count: int = 1
     last_message_id: str = ""
+
+
+class BulletinRow(SQLModel, table=True):
+    """A bulletin issued for a period; its per-address mails are outbox rows keyed by (bulletin, unit, address)."""
+
+    __tablename__ = "bulletin"
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(unique=True)  # 2026-10 | 2026-Q1 | 2026
+    title: str
+    issued_at: datetime = Field(default_factory=utcnow)
+    recipients: int = 0
+
+
+class YuegaoRow(SQLModel, table=True):
+    """A commissioned request (约稿#N) sent to chosen units, answered by items tagged 【约稿#N】."""
+
+    __tablename__ = "yuegao"
+    id: int = Field(primary_key=True)  # N
+    title: str
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    due: date
+    units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = "cli"

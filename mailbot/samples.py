@@ -59,7 +59,8 @@ def submission(
     name = str(Header(sender_name, charset)) if sender_name else ""
     msg["From"] = f"{name} <{sender}>" if name else sender
     msg["To"] = to
-    msg["Subject"] = Header(subject, charset).encode() if charset != "utf-8" else subject
+    # Legacy clients send GBK/Big5 encoded-words; the default policy wants them on one logical line.
+    msg["Subject"] = Header(subject, charset).encode().replace("\n", "") if charset != "utf-8" else subject
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id or make_msgid(domain=sender.split("@")[-1])
     msg["X-Mailer"] = mailer

@@ -34,7 +34,7 @@ def scored_item(item: Item) -> scoring.ScoredItem:
         received_at=_aware(item.received_at),
         title=item.title,
         scored=item.status not in _UNSCORED,
-        commissioned=item.yuegao_no is not None,
+        commissioned="约稿" in item.flags,
         commission_late="约稿超时" in item.flags,
     )
 

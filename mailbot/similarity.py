@@ -33,6 +33,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from mailbot.errors import MailbotError
 from mailbot.textnorm import fold
@@ -60,16 +61,17 @@ DEFAULT_THRESHOLD = 0.5
 _BINS = 192
 _ROWS = 3
 _BANDS = _BINS // _ROWS
-_MASK64 = (1 << 64) - 1
-_EMPTY = -1
 _FINGERPRINT_VERSION = 1
 # Whitespace, punctuation (Chinese and ASCII) and symbols: \w is Unicode letters, digits and _.
 _NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
+_SURROGATE = re.compile("[\ud800-\udfff]+")
 
 # Densification probe order per bin: fixed seed, so every process builds the same table.
 _rng = random.Random(0x5EED_1E1C)
 _PROBES: tuple[tuple[int, ...], ...] = tuple(tuple(_rng.sample(range(_BINS), _BINS)) for _ in range(_BINS))
 del _rng
+_ALL_BINS = range(_BINS)
+_BIN_SET = frozenset(_ALL_BINS)
 
 
 class FingerprintError(MailbotError, ValueError):
@@ -99,7 +101,9 @@ class Match:
 
 def normalise(title: str, text: str) -> str:
     """The comparable content of an item: folded title + text, letters and digits only, lower case."""
-    return _NOT_LETTER_OR_DIGIT.sub("", fold(title + "\n" + text).lower())
+    # Lone surrogates (undecodable bytes) would make OpenCC raise; they are not text anyway.
+    raw = _SURROGATE.sub("", title + "\n" + text)
+    return _NOT_LETTER_OR_DIGIT.sub("", fold(raw).lower())
 
 
 def shingles(content: str) -> frozenset[str]:
@@ -122,31 +126,20 @@ def _similarity(content_a: str, set_a: frozenset[str], content_b: str, set_b: fr
     return jaccard(set_a, set_b)
 
 
-def _signature(grams: frozenset[str]) -> list[int]:
-    """One-permutation MinHash: per bin the smallest hash that falls into it, empties densified."""
-    bins = [_EMPTY] * _BINS
-    for gram in grams:
-        # Code points packed losslessly, then splitmix64's finaliser: stable across processes,
-        # unlike hash(str), so the same text always lands in the same buckets.
-        x = 0
-        for ch in gram:
-            x = (x << 21) | ord(ch)
-        z = (x + 0x9E3779B97F4A7C15) & _MASK64
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-        z ^= z >> 31
-        b = z % _BINS
-        v = z // _BINS
-        cur = bins[b]
-        if cur == _EMPTY or v < cur:
-            bins[b] = v
-    filled = bins[:]
-    for j, v in enumerate(bins):
-        if v == _EMPTY:
-            # The probe order depends only on the bin, so two texts with the same minima
-            # borrow the same values (optimal densification).
-            filled[j] = next(bins[k] for k in _PROBES[j] if bins[k] != _EMPTY)
-    return filled
+def _signature(content: str) -> list[int]:
+    """One-permutation MinHash of content's 3-grams: per bin the smallest hash in it, empties densified."""
+    # A tuple of ints hashes the same in every process (unlike a str, whose hash is
+    # salted), so the same text always lands in the same buckets; all of it runs in C.
+    codes = array("I", content.encode("utf-32-le"))
+    hashes = set(map(hash, zip(*(codes[i:] for i in range(NGRAM)), strict=False)))
+    # Descending, so that the last (smallest) hash of each bin is the one kept.
+    mins = {h % _BINS: h // _BINS for h in sorted(hashes, reverse=True)}
+    signature: list[int | None] = list(map(mins.get, _ALL_BINS))
+    for j in _BIN_SET.difference(mins):
+        # The probe order depends only on the bin, so two texts with the same minima
+        # borrow the same values (optimal densification).
+        signature[j] = next(mins[k] for k in _PROBES[j] if k in mins)
+    return cast(list[int], signature)  # every bin is filled now
 
 
 def _band_keys(signature: Sequence[int]) -> list[int]:
@@ -166,12 +159,14 @@ class _Prepared:
     content: str
     grams: frozenset[str]
     signature: array[int]  # empty for short texts, which go by exact content
+    keys: array[int]  # LSH band keys of the signature
 
 
 def _prepare_content(content: str) -> _Prepared:
     grams = shingles(content)
-    signature = array("q", _signature(grams) if len(grams) >= MIN_SHINGLES else ())
-    return _Prepared(content, grams, signature)
+    signature = _signature(content) if len(grams) >= MIN_SHINGLES else []
+    keys = _band_keys(signature) if signature else []
+    return _Prepared(content, grams, array("q", signature), array("q", keys))
 
 
 # Intake queries an item and then adds it: the cache spares the second normalisation.
@@ -256,6 +251,7 @@ class _Entry:
     content: str
     n_grams: int
     signature: array[int]
+    keys: array[int]  # kept so that prune can take the entry out of its buckets
 
 
 class SimilarityIndex:
@@ -290,11 +286,13 @@ class SimilarityIndex:
         if old is not None:
             self._remove(old)
         slot = len(self._entries)
-        entry = _Entry(item_id, unit_id, at, prepared.content, len(prepared.grams), prepared.signature)
+        entry = _Entry(
+            item_id, unit_id, at, prepared.content, len(prepared.grams), prepared.signature, prepared.keys
+        )
         self._entries.append(entry)
         self._slot[item_id] = slot
-        if prepared.signature:
-            for key in _band_keys(prepared.signature):
+        if prepared.keys:
+            for key in prepared.keys:
                 held = self._buckets.get(key)
                 if held is None:
                     self._buckets[key] = slot
@@ -311,7 +309,7 @@ class SimilarityIndex:
             return
         self._entries[slot] = None
         del self._slot[entry.item_id]
-        for key in _band_keys(entry.signature):
+        for key in entry.keys:
             held = self._buckets.get(key)
             if isinstance(held, list):
                 held.remove(slot)
@@ -336,8 +334,8 @@ class SimilarityIndex:
 
     def _candidates(self, prepared: _Prepared) -> Iterator[_Entry]:
         seen: set[int] = set()
-        if prepared.signature:
-            for key in _band_keys(prepared.signature):
+        if prepared.keys:
+            for key in prepared.keys:
                 held = self._buckets.get(key)
                 if isinstance(held, int):
                     seen.add(held)

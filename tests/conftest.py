@@ -49,3 +49,14 @@ def smtp_capture() -> Iterator[SmtpCapture]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_to_imap(dovecot: Dovecot) -> Iterator[SmtpCapture]:
+    """An SMTP server that records each message and delivers it to the session Dovecot via LMTP."""
+    server = SmtpCapture(relay_to=dovecot)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -7,9 +7,11 @@ leave nothing behind. The recipe (paths, ownership, ports, pitfalls) is in
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
+import smtplib
 import socket
 import subprocess
 import tempfile
@@ -296,6 +298,18 @@ class _Handler:
     cond: threading.Condition = field(default_factory=threading.Condition)
     data_reply: str | None = None
     rcpt_replies: dict[str, str] = field(default_factory=dict)
+    lmtp: tuple[str, int] | None = None
+
+    def _relay(self, envelope: Any) -> str | None:
+        # SMTP -> Dovecot LMTP without an MTA: what the office's mail server would do.
+        try:
+            with smtplib.LMTP(*self.lmtp) as lmtp:  # type: ignore[misc]
+                lmtp.sendmail(envelope.mail_from, envelope.rcpt_tos, envelope.original_content)
+        except smtplib.SMTPRecipientsRefused as exc:
+            return "550 5.1.1 " + "; ".join(sorted(exc.recipients))
+        except (smtplib.SMTPException, OSError) as exc:
+            return f"451 4.3.0 LMTP relay failed: {exc}"
+        return None
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -309,6 +323,10 @@ class _Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.data_reply is not None:
             return self.data_reply
+        if self.lmtp is not None:
+            reply = await asyncio.get_running_loop().run_in_executor(None, self._relay, envelope)
+            if reply is not None:
+                return reply
         captured = Captured(
             mail_from=envelope.mail_from,
             rcpt_tos=tuple(envelope.rcpt_tos),
@@ -325,13 +343,16 @@ class SmtpCapture:
 
     Set `data_reply` (e.g. ``"451 4.3.0 try later"`` or ``"550 5.7.1 no"``) to answer
     DATA with that line instead of accepting, and `rcpt_replies[address]` to refuse
-    one recipient at RCPT.
+    one recipient at RCPT. With `relay_to`, accepted mail is also delivered to
+    that Dovecot over LMTP (unknown users get 550), so it shows up in IMAP.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, relay_to: Dovecot | None = None) -> None:
         self.host = HOST
         self.port = free_port()
         self._handler = _Handler()
+        if relay_to is not None:
+            self._handler.lmtp = (relay_to.host, relay_to.lmtp_port)
         self._controller: Controller | None = None
 
     @property

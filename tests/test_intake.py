@@ -40,8 +40,13 @@ def folder_counts(dovecot: Dovecot, imap_account: tuple[str, str, str]) -> dict[
     with IMAPClient(dovecot.host, port=dovecot.imap_port, ssl=False) as c:
         c.login(address, password)
         out = {}
-        for _flags, _sep, name in c.list_folders():
-            out[name] = c.folder_status(name, ["MESSAGES"])[b"MESSAGES"]
+        for flags, _sep, name in c.list_folders():
+            if b"\\Noselect" in flags or b"\\NonExistent" in flags:
+                continue
+            try:
+                out[name] = c.folder_status(name, ["MESSAGES"])[b"MESSAGES"]
+            except IMAPClient.Error:
+                continue  # a hierarchy-only name (mailbot/ when only mailbot/processed exists)
         return out
 
 

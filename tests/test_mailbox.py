@@ -120,6 +120,20 @@ def test_move_twice_is_harmless(store: Store) -> None:
     assert store.mb.count() == 0
 
 
+def test_moving_while_iterating_skips_nothing(store: Store) -> None:
+    # The daemon's loop: fetch a batch, commit, move each message, go on with the next batch.
+    for n in range(7):
+        store.other.append(make_raw(n))
+    seen = []
+    for item in store.mb.fetch_new(batch_size=2):
+        seen.append(subject_number(item.raw))
+        store.mb.move(item.key, "mailbot/processed" if seen[-1] % 2 else "mailbot/ignored")
+    assert seen == list(range(7))
+    assert store.mb.count() == 0
+    assert [subject_number(r) for r in store.mb.list_folder("mailbot/processed")] == [1, 3, 5]
+    assert [subject_number(r) for r in store.mb.list_folder("mailbot/ignored")] == [0, 2, 4, 6]
+
+
 def test_batch_fetch_of_500_keeps_arrival_order(store: Store, request: pytest.FixtureRequest) -> None:
     raws = [make_raw(i) for i in range(500)]
     if store.kind == "imap":

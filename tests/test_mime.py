@@ -71,7 +71,11 @@ def test_gb2312_label_with_gbk_only_characters() -> None:
         ("demisto-parse-emails__chinese_big5_encoding.eml", "Hello from China", "圖形碼"),
         ("kopano-core__big5.eml", "養樂多線上訂購", "body"),
         ("demisto-parse-emails__chinese_gbk_encoding.eml", "Hello from China", "你好，中国"),
-        ("demisto-parse-emails__chinese_gb2312_encoding.eml", "Greeting in Chinese", "你好，我是程序员，很高兴认识你"),
+        (
+            "demisto-parse-emails__chinese_gb2312_encoding.eml",
+            "Greeting in Chinese",
+            "你好，我是程序员，很高兴认识你",
+        ),
         ("mailcore2__1021-chinese.eml", "哈哈", None),
         ("spamassassin__gb2312.2.eml", "RE: 装硬碟问题", None),
         ("demisto-parse-emails__utf_8_with_bom.eml", "Test UTF Email", "עברית"),
@@ -108,6 +112,7 @@ def test_from_name_in_gbk_and_big5() -> None:
         ("redmine__thunderbird_with_attachment_ja.eml", "テスト.txt"),  # RFC 2231
         ("mlarchive-osst-users__6def7dbbd17b.eml", "2023年第1季度个人劳动补贴通知.docx"),
         ("otrs__PostMaster-Test12.eml", "國科會50科學之旅活動計畫徵求書(r_final).doc"),  # Big5 encoded word
+        ("james-project__attachments-filename-in-content-type.eml", "1.txt"),  # name= on Content-Type only
     ],
 )
 def test_attachment_names(name: str, filename: str) -> None:
@@ -127,6 +132,29 @@ def test_mail_that_makes_policy_default_raise() -> None:
     # The invalid iso-2022-jp RFC 2231 name keeps what decodes and marks the rest.
     assert any(n.startswith("報告書\ufffd") for n in names)
     assert any("iso-2022-jp" in d for d in mail.defects)
+
+
+@needs_corpus
+@pytest.mark.parametrize("name", ["roundcube__tnef1.eml", "mailcore2__1808-winmail-dat.eml"])
+def test_tnef_is_kept_as_an_attachment(name: str) -> None:
+    tnef = [a for a in corpus(name).attachments if a.content_type == "application/ms-tnef"]
+    assert len(tnef) == 1 and tnef[0].safe_name == "winmail.dat"
+    assert tnef[0].data.startswith(b"\x78\x9f\x3e\x22")  # TNEF signature: the payload is decoded
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    ("name", "start"),
+    [
+        ("imap_tools__base.eml", "Здравствуйте!\n\n"),
+        ("mailcore2__2195-greek.eml", "Αγαπητέ συνδρομητή,\n\n"),
+        ("otrs__test-email-4-html.eml", "This is a html email!\n\nJust a little bit HTML coding."),
+    ],
+)
+def test_html_only_corpus_mail_gets_a_text_body(name: str, start: str) -> None:
+    mail = corpus(name)
+    assert mail.html and mail.text.startswith(start)
+    assert "<" not in mail.text[:200]
 
 
 @needs_corpus
@@ -184,7 +212,7 @@ def test_adjacent_encoded_words_are_joined_without_spaces() -> None:
 
 def test_raw_utf8_mixed_with_q_encoded_gbk() -> None:
     q = "".join(f"={b:02X}" for b in "已读".encode("gbk"))
-    raw = "Subject: 回执：=?GBK?Q?{q}?= ok\r\nFrom: a@b.cn\r\n\r\nx".format(q=q).encode()
+    raw = f"Subject: 回执：=?GBK?Q?{q}?= ok\r\nFrom: a@b.cn\r\n\r\nx".encode()
     assert parse_mail(raw).subject == "回执：已读 ok"
 
 
@@ -201,7 +229,9 @@ def test_raw_8bit_header_bytes(charset: str) -> None:
 
 
 def test_text_without_charset_is_detected_not_latin1() -> None:
-    raw = mail_bytes("From: a@b.cn\nContent-Type: text/plain", "各区政府：现将有关情况报告如下。".encode("gbk"))
+    raw = mail_bytes(
+        "From: a@b.cn\nContent-Type: text/plain", "各区政府：现将有关情况报告如下。".encode("gbk")
+    )
     assert parse_mail(raw).text == "各区政府：现将有关情况报告如下。"
 
 
@@ -218,7 +248,9 @@ def test_html_only_chinese_body() -> None:
     )
     mail = parse_mail(raw)
     assert mail.html == html
-    assert mail.text == "各位领导：\n\n现报送如下 信息。\n\n签发人：张三\n\n单位\t得分\n越秀区\t3\n\n1. 第一条"
+    assert (
+        mail.text == "各位领导：\n\n现报送如下 信息。\n\n签发人：张三\n\n单位\t得分\n越秀区\t3\n\n1. 第一条"
+    )
 
 
 def test_html_charset_from_meta_tag() -> None:
@@ -291,7 +323,9 @@ inner body
 
 def multipart_mail() -> ParsedMail:
     raw = MULTIPART.format(
-        name=b64("李四", "utf-8"), body=b64("正文第一行\n第二行", "utf-8"), docname=b64("报送信息.docx", "gbk")
+        name=b64("李四", "utf-8"),
+        body=b64("正文第一行\n第二行", "utf-8"),
+        docname=b64("报送信息.docx", "gbk"),
     )
     return parse_mail(raw.lstrip().replace("\n", "\r\n").encode())
 
@@ -327,7 +361,10 @@ def test_body_and_attachments_of_a_nested_multipart() -> None:
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
-        ("Date: Tue, 3 Nov 2026 09:30:00 +0800", datetime(2026, 11, 3, 9, 30, tzinfo=timezone(timedelta(hours=8)))),
+        (
+            "Date: Tue, 3 Nov 2026 09:30:00 +0800",
+            datetime(2026, 11, 3, 9, 30, tzinfo=timezone(timedelta(hours=8))),
+        ),
         ("Date: 2026年11月3日", None),
         ("Date: Tue, 99 Foo 2026 99:99:99", None),
         ("X-No-Date: 1", None),
@@ -338,7 +375,9 @@ def test_date(header: str, expected: datetime | None) -> None:
 
 
 def test_headers_are_decoded_and_keyed_lower_case() -> None:
-    raw = mail_bytes(f"From: a@b.cn\nX-Note: =?utf-8?B?{b64('备注', 'utf-8')}?=\nReceived: one\nReceived: two")
+    raw = mail_bytes(
+        f"From: a@b.cn\nX-Note: =?utf-8?B?{b64('备注', 'utf-8')}?=\nReceived: one\nReceived: two"
+    )
     mail = parse_mail(raw)
     assert mail.headers["x-note"] == ("备注",)
     assert mail.headers["received"] == ("one", "two")
@@ -392,14 +431,32 @@ def test_random_bytes_never_raise(raw: bytes) -> None:
 
 HEADER_TOKENS = [
     *(c.encode() for c in "=?BQbq_:;\"'<>@,\r\n\t -"),
-    *(b"=?gb2312?B?", b"=?utf-8?Q?", b"?=", b"=E4=B8", b"1rDOxA", b"\x80", b"\xff", b"\xd6\xd0", "中".encode()),
+    *(
+        b"=?gb2312?B?",
+        b"=?utf-8?Q?",
+        b"?=",
+        b"=E4=B8",
+        b"1rDOxA",
+        b"\x80",
+        b"\xff",
+        b"\xd6\xd0",
+        "中".encode(),
+    ),
 ]
 
 
 @FUZZ
 @given(st.lists(st.sampled_from(HEADER_TOKENS), max_size=80).map(b"".join))
 def test_random_header_soup_never_raises(soup: bytes) -> None:
-    raw = b"Subject: " + soup + b"\r\nFrom: " + soup + b"\r\nContent-Type: text/plain; name=" + soup + b"\r\n\r\nx"
+    raw = (
+        b"Subject: "
+        + soup
+        + b"\r\nFrom: "
+        + soup
+        + b"\r\nContent-Type: text/plain; name="
+        + soup
+        + b"\r\n\r\nx"
+    )
     assert_storable(parse_mail(raw))
 
 
@@ -425,6 +482,8 @@ def test_corrupted_corpus_mail_never_raises(data: st.DataObject) -> None:
 
 
 def test_deep_nesting_and_garbage() -> None:
-    nested = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(500))
+    nested = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(500)
+    )
     for raw in (b"", b"\x00" * 100, b"\r\r\r", nested, b"From: \xff\xfe\r\n\r\n\xff", b"\xef\xbb\xbf"):
         assert_storable(parse_mail(raw))

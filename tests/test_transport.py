@@ -201,3 +201,19 @@ def test_smtp_password_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(transport, SmtpTransport) and transport._password == "from-env"
     transport = open_transport("smtp://u:from-url@h", "from-arg", base_dir=Path("/"))
     assert isinstance(transport, SmtpTransport) and transport._password == "from-arg"
+
+
+@pytest.mark.servers
+def test_smtp_to_imap_delivers_into_the_mailbox(
+    smtp_to_imap: SmtpCapture, imap_account: tuple[str, str, str], tmp_path: Path
+) -> None:
+    from mailbot.mailbox import open_mailbox
+
+    address, password, url = imap_account
+    smtp(smtp_to_imap).send(RAW, "unit@example.org", [address], "<r1@mailbot.example.org>")
+    with pytest.raises(PermanentSendError):
+        smtp(smtp_to_imap).send(RAW, "unit@example.org", ["nobody-here@example.org"], "<r2@x>")
+    mb = open_mailbox(url, password, base_dir=tmp_path)
+    (item,) = mb.fetch_new()
+    mb.close()
+    assert item.raw.endswith(RAW)  # Dovecot prepends Return-Path and Received

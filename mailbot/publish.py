@@ -1,0 +1,197 @@
+"""Issuing a bulletin: gather the period's figures, render one copy per unit, send each exactly once.
+
+Every (bulletin, unit, address) is one outbox row with a stable dedupe key,
+written before anything is sent: a re-run, a crash mid-send or a restart finds
+the rows already there and only the unsent ones go out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from mailbot import bulletin as bt
+from mailbot import compose, ledger, msgid, notices, outbox
+from mailbot.decisions import Adopt, Instruct, UpperAdopt
+from mailbot.models import BulletinRow, EventRow, Item
+from mailbot.periods import Period, is_quarter_end, quarter_of, year_of
+from mailbot.runtime import Runtime
+from mailbot.scorebook import Scorebook, ledger_event
+from mailbot.workbook import bulletin_xlsx, workbook_filename
+
+log = logging.getLogger(__name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
+    """Everything the bulletin shows for `period`, from the database and the scoring core."""
+    book = Scorebook(rt, s)
+    cal = rt.rules.calendar
+    rows = book.rows(period)
+    quarter_end = period.kind == "month" and is_quarter_end(period, cal)
+    quarter_rows = book.rows(quarter_of(period.start, cal)) if quarter_end else None
+    items = {i.id: i for i in s.exec(select(Item).where(col(Item.id).not_like("R%"))).all()}
+    start, end = period.start.astimezone(dt.UTC), period.end.astimezone(dt.UTC)
+    received = sum(1 for i in items.values() if period.contains(_aware(i.received_at)))
+    events = [ledger_event(r) for r in s.exec(select(EventRow).order_by(col(EventRow.id))).all()]
+    live = [e for e in ledger.effective_events(events) if start <= e.at.astimezone(dt.UTC) < end]
+    points_cache: dict[str, dict[int, float]] = {}
+    adopted: list[bt.AdoptedEntry] = []
+    instructions: list[bt.InstructionEntry] = []
+    uppers: list[bt.UpperEntry] = []
+    default_pub = rt.rules.ruleset_for(period).default_publication or ""
+    for e in sorted(live, key=ledger.decision_order):
+        item = items.get(e.item_id)
+        if item is None or item.status in ("superseded", "refused", "quarantined"):
+            continue
+        d = e.decision
+        if isinstance(d, Adopt):
+            pts = points_cache.setdefault(item.id, book.event_points(item.id)).get(e.seq, 0.0)
+            adopted.append(bt.AdoptedEntry(item.id, item.unit_name, item.title, d.publication or default_pub,
+                                           d.grade, _dec(pts), e.at))
+        elif isinstance(d, Instruct):
+            instructions.append(bt.InstructionEntry(item.id, item.unit_name, item.title, d.level, e.at))
+        elif isinstance(d, UpperAdopt):
+            uppers.append(bt.UpperEntry(item.id, item.unit_name, item.title, d.level, e.at))
+    urgent = []
+    for item in sorted(items.values(), key=lambda i: i.id):
+        if item.urgent and period.contains(_aware(item.received_at)):
+            first = min((ev.at for ev in events if ev.item_id == item.id), default=None)
+            urgent.append(bt.UrgentEntry(item.id, item.unit_name, item.title, _aware(item.received_at),
+                                         (first - _aware(item.received_at)) if first else None))
+    from mailbot.yuegao import bulletin_entries
+
+    return bt.BulletinData(
+        office=rt.config.office.name,
+        title=rt.config.bulletin.title,
+        year=year_of(period.start, cal),
+        number=bt.issue_number(period, cal),
+        period=period,
+        issued=rt.local(rt.now()).date(),
+        rows=rows,
+        series_order=[sr.name for sr in rt.rules.ruleset_for(period).series],
+        received=received,
+        adopted=len({a.item_id for a in adopted}),
+        adopted_entries=adopted,
+        instruction_entries=instructions,
+        upper_entries=uppers,
+        yuegao_entries=bulletin_entries(rt, s, period),
+        urgent_entries=urgent,
+        quarter_end=quarter_end,
+        quarter_rows=quarter_rows,
+    )
+
+
+def _dec(x: float) -> bt.Decimal:
+    return bt.Decimal(str(x))
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One bulletin mail to one address of one unit."""
+
+    unit_id: str
+    unit_name: str
+    address: str
+    dedupe_key: str
+
+
+def plan(rt: Runtime, data: bt.BulletinData) -> list[Planned]:
+    """Who gets a copy: every unit with a score row, each of its bulletin_to addresses."""
+    directory = rt.directory()
+    label = data.period.label
+    out: list[Planned] = []
+    for row in data.rows:
+        unit = directory.get(row.unit_id)
+        if unit is None:
+            continue
+        for addr in dict.fromkeys(a.lower() for a in unit.bulletin_to):
+            out.append(Planned(unit.id, unit.name, addr, f"bulletin:{label}:{unit.id}:{addr}"))
+    return out
+
+
+def build_mail(rt: Runtime, data: bt.BulletinData, p: Planned, xlsx: bytes) -> compose.EmailMessage:
+    """The bulletin as one unit's copy: its own line first, HTML + text + the .xlsx."""
+    mid = msgid.make(rt.secret, kind="bulletin", item_id=None, recipient=p.address, dedupe_key=p.dedupe_key,
+                     domain=rt.config.office.domain)
+    return compose.build(
+        sender=rt.config.smtp.sender, to=[p.address], subject=bt.bulletin_title(data),
+        text=bt.render_text(data, unit_id=p.unit_id), html=bt.render_html(data, unit_id=p.unit_id),
+        message_id=mid, now=rt.now().astimezone(rt.config.tz), auto="auto-generated",
+        attachments=[(workbook_filename(data), XLSX, xlsx)],
+    )
+
+
+def issue(rt: Runtime, period: Period) -> tuple[bt.BulletinData, int]:
+    """Record the bulletin and queue every copy (idempotent); returns the data and how many were queued now."""
+    from mailbot.store import session_scope
+
+    with session_scope(rt.engine) as s:
+        data = gather(rt, s, period)
+        xlsx = bulletin_xlsx(data)
+        planned = plan(rt, data)
+        existing = set(s.exec(select(BulletinRow.period)).all())
+        if period.label not in existing:
+            s.add(BulletinRow(period=period.label, title=bt.bulletin_title(data), recipients=len(planned)))
+        queued = 0
+        for p in planned:
+            message = build_mail(rt, data, p, xlsx)
+            if outbox.enqueue(s, dedupe_key=p.dedupe_key, kind="bulletin", message=message, rcpt_to=[p.address],
+                              mail_from=notices.sender_address(rt), priority=notices.PRIORITY_BULLETIN):
+                queued += 1
+    log.info("bulletin %s: %d copies queued (%d planned)", period.label, queued, len(planned))
+    return data, queued
+
+
+def write_out(rt: Runtime, period: Period, directory: Path) -> list[Path]:
+    """Write the bulletin's .html, .txt, .xlsx and one .eml per recipient into `directory` (nothing sent)."""
+    from mailbot.store import session_scope
+
+    with session_scope(rt.engine) as s:
+        data = gather(rt, s, period)
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"bulletin-{period.label}"
+    written = []
+    for name, content in ((f"{stem}.html", bt.render_html(data)), (f"{stem}.txt", bt.render_text(data))):
+        path = directory / name
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    xlsx = bulletin_xlsx(data)
+    path = directory / workbook_filename(data)
+    path.write_bytes(xlsx)
+    written.append(path)
+    eml_dir = directory / "eml"
+    eml_dir.mkdir(exist_ok=True)
+    for p in plan(rt, data):
+        path = eml_dir / f"{p.unit_id}-{p.address.replace('@', '_at_')}.eml"
+        path.write_bytes(build_mail(rt, data, p, xlsx).as_bytes())
+        written.append(path)
+    return written
+
+
+def dry_run(rt: Runtime, period: Period) -> tuple[bt.BulletinData, Sequence[Planned]]:
+    """What --send would send, to whom, without queuing anything."""
+    from mailbot.store import session_scope
+
+    with session_scope(rt.engine) as s:
+        data = gather(rt, s, period)
+    return data, plan(rt, data)
+
+
+def sent_for(rt: Runtime, period_label: str) -> int:
+    """How many copies of a period's bulletin have been sent."""
+    from mailbot.models import OutboxRow, OutboxStatus
+    from mailbot.store import session_scope
+
+    with session_scope(rt.engine) as s:
+        rows = s.exec(select(OutboxRow.status).where(col(OutboxRow.dedupe_key).like(f"bulletin:{period_label}:%"))).all()
+    return sum(1 for st in rows if st == OutboxStatus.SENT)

@@ -1,0 +1,70 @@
+"""docs/config.md is generated from mailbot/config.py and must match it; every shipped key is documented."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from mailbot.config import SECTIONS, config_from_data
+from mailbot.configdoc import REGENERATE, config_reference, section_rows, toml_value
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _section_text(reference: str, section: str) -> str:
+    match = re.search(rf"^## \[{re.escape(section)}\]\n(.*?)(?=^## )", reference, re.M | re.S)
+    assert match, f"no ## [{section}] in the reference"
+    return match.group(1)
+
+
+def test_docs_config_md_is_up_to_date() -> None:
+    committed = (REPO / "docs" / "config.md").read_text(encoding="utf-8")
+    assert committed == config_reference(), (
+        f"docs/config.md is out of date with mailbot/config.py; regenerate it with `{REGENERATE}`"
+    )
+
+
+def test_every_key_of_the_shipped_config_is_in_the_reference() -> None:
+    shipped = tomllib.loads((REPO / "config" / "mailbot.toml").read_text(encoding="utf-8"))
+    reference = config_reference()
+    missing = [
+        f"{section}.{key}"
+        for section, table in shipped.items()
+        for key in table
+        if f"| `{key}` |" not in _section_text(reference, section)
+    ]
+    assert not missing, f"keys of config/mailbot.toml not documented: {missing}"
+
+
+def test_renamed_key_is_documented_under_its_toml_name() -> None:
+    smtp = _section_text(config_reference(), "smtp")
+    assert "| `from` |" in smtp
+    assert "`sender`" not in smtp
+
+
+def test_secrets_name_their_environment_variables() -> None:
+    reference = config_reference()
+    for section, key, env in [
+        ("mailbox", "password", "MAILBOT_IMAP_PASSWORD"),
+        ("smtp", "password", "MAILBOT_SMTP_PASSWORD"),
+        ("database", "url", "MAILBOT_DATABASE_URL"),
+        ("review", "secret", "MAILBOT_SECRET"),
+    ]:
+        row = next(ln for ln in _section_text(reference, section).splitlines() if ln.startswith(f"| `{key}` |"))
+        assert f"`{env}`" in row
+
+
+def test_documented_defaults_are_the_real_defaults(tmp_path: Path) -> None:
+    # Writing every documented default into a file must give the same config as an empty file.
+    lines: list[str] = []
+    for section, cls in SECTIONS.items():
+        lines.append(f"[{section}]")
+        lines += [
+            f"{key} = {toml_value(default)}"
+            for key, _type, default, _doc, _env in section_rows(section, cls)
+            if default is not None
+        ]
+    written = config_from_data(tomllib.loads("\n".join(lines)), tmp_path / "mailbot.toml")
+    empty = config_from_data({}, tmp_path / "mailbot.toml")
+    assert written == empty
