@@ -129,6 +129,9 @@ def poll(
 
     with runtime(config) as rt:
         report = poll_once(rt)
+        from mailbot.daemon import set_setting
+
+        set_setting(rt, "last_poll", rt.now().isoformat())
         parts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "no new mail"
         typer.echo(f"poll: {report.total} mail: {parts}")
         _deliver(rt)
@@ -494,7 +497,9 @@ def scores(
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="where the demo office lives")] = Path("demo"),
     reset: Annotated[bool, typer.Option("--reset", help="wipe --dir first if it exists")] = False,
-    month: Annotated[str | None, typer.Option("--month", help="YYYY-MM to simulate (default: last month)")] = None,
+    month: Annotated[
+        str | None, typer.Option("--month", help="YYYY-MM to simulate (default: last month)")
+    ] = None,
 ) -> None:
     """A month at a small office, end to end, with no servers: Maildir in, SQLite, .eml files out."""
     from mailbot.demo import run_demo
@@ -508,8 +513,240 @@ def demo(
     typer.echo("Look around:")
     typer.echo(f"  mailbot items list -c {cfg}")
     typer.echo(f"  mailbot messages list -c {cfg}")
-    typer.echo(f"  mailbot scores --period <YYYY-MM> -c {cfg}")
-    typer.echo(f"  receipts, review requests and replies as .eml files: {result.outbox_dir}")
+    typer.echo(f"  mailbot scores --period {result.period} -c {cfg}")
+    typer.echo(f"  mailbot scores --period {result.period} --explain QX01 -c {cfg}")
+    typer.echo(f"  the bulletin: {result.bulletin_dir}/bulletin-{result.period}.html (and .txt, .xlsx)")
+    typer.echo(
+        f"  every mail mailbot sent (receipts, review requests, notices, bulletins) as .eml: {result.outbox_dir}"
+    )
+
+
+@app.command()
+def init(
+    directory: Annotated[
+        Path, typer.Argument(help="folder for the new office's config (created if missing)")
+    ],
+    office: Annotated[
+        str | None, typer.Option("--office", help="the office's name, e.g. 某某市人民政府办公室")
+    ] = None,
+    profile: Annotated[
+        str, typer.Option("--profile", help="scoring rules to start from: guangzhou, county or city")
+    ] = "guangzhou",
+) -> None:
+    """Write a commented starting config (mailbot.toml, units.toml, scoring.toml); never overwrites."""
+    from mailbot.init import init_office
+
+    try:
+        written = init_office(directory, office=office, profile=profile)
+    except (FileExistsError, FileNotFoundError, ValueError) as exc:
+        raise _fail(2, f"mailbot init: {exc}") from exc
+    for path in written:
+        typer.echo(f"wrote {path}")
+    config = written[0]
+    typer.echo("")
+    typer.echo("Next:")
+    typer.echo(f"  edit {config} (mailbox, smtp, office, reviewers) and {written[1]} (units, officers)")
+    typer.echo(f"  mailbot check-config -c {config}")
+    typer.echo(f"  mailbot poll --once -c {config}     # or: mailbot run -c {config}")
+
+
+@app.command()
+def bulletin(
+    period: Annotated[str, typer.Option("--period", help="2026-10 | 2026-Q1 | 2026")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print what would be sent to whom")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="write .html, .txt, .xlsx and .eml files here")
+    ] = None,
+    send: Annotated[bool, typer.Option("--send", help="send every unit its copy (exactly once)")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """The 《政务信息工作通报》 for a period: preview, write to files, or send to every unit."""
+    from mailbot import publish
+    from mailbot.bulletin import bulletin_title
+    from mailbot.periods import PeriodError, parse_period
+
+    if sum([dry_run, out is not None, send]) != 1:
+        raise _fail(2, "bulletin needs exactly one of --dry-run, --out DIR, --send")
+    with runtime(config) as rt:
+        try:
+            p = parse_period(period, rt.rules.calendar)
+        except PeriodError as exc:
+            raise _fail(2, f"--period: {exc}") from exc
+        if dry_run:
+            data, planned = publish.dry_run(rt, p)
+            typer.echo(
+                f"{bulletin_title(data)}: {len(planned)} mail to {len({x.unit_id for x in planned})} units"
+            )
+            print_table(
+                ["单位", "收件人", "本期得分", "排名"],
+                [
+                    [
+                        x.unit_name,
+                        x.address,
+                        *next((str(r.score), str(r.rank)) for r in data.rows if r.unit_id == x.unit_id),
+                    ]
+                    for x in planned
+                ],
+            )
+            return
+        if out is not None:
+            for path in publish.write_out(rt, p, out):
+                typer.echo(f"wrote {path}")
+            return
+        data, queued = publish.issue(rt, p)
+        typer.echo(f"{bulletin_title(data)}: {queued} copies queued")
+        _deliver(rt)
+        typer.echo(f"sent so far: {publish.sent_for(rt, p.label)}")
+
+
+yuegao_app = typer.Typer(no_args_is_help=True, help="Commissioned requests (约稿).")
+app.add_typer(yuegao_app, name="yuegao")
+
+
+@yuegao_app.command("new")
+def yuegao_new(
+    title: Annotated[str, typer.Option("--title", help="what is asked for")],
+    due: Annotated[str, typer.Option("--due", help="YYYY-MM-DD, last day (office time)")],
+    units: Annotated[str | None, typer.Option("--units", help="unit ids, comma-separated")] = None,
+    series: Annotated[str | None, typer.Option("--series", help="every unit of this series")] = None,
+    text_file: Annotated[Path | None, typer.Option("--text-file", help="the request's text")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Mail a numbered request (约稿#N) to the chosen units' officers."""
+    from mailbot.store import session_scope
+    from mailbot.yuegao import new_request
+
+    if (units is None) == (series is None):
+        raise _fail(2, "yuegao new needs exactly one of --units or --series")
+    try:
+        due_date = dt.date.fromisoformat(due)
+    except ValueError as exc:
+        raise _fail(2, f"--due: not a date YYYY-MM-DD: {due!r}") from exc
+    text = text_file.read_text(encoding="utf-8") if text_file else ""
+    with runtime(config) as rt:
+        directory = rt.directory()
+        if units is not None:
+            chosen = []
+            for uid in (u.strip() for u in units.split(",") if u.strip()):
+                unit = directory.get(uid) or directory.match(uid)
+                if unit is None:
+                    raise _fail(2, f"--units: no unit {uid!r}")
+                chosen.append(unit)
+        else:
+            chosen = [u for u in directory.units if u.series == series]
+            if not chosen:
+                raise _fail(2, f"--series: no unit in series {series!r}")
+        with session_scope(rt.engine) as s:
+            row = new_request(rt, s, title=title, units=chosen, due=due_date, text=text)
+            number = row.id
+        typer.echo(f"约稿#{number}: {title}, due {due_date}, {len(chosen)} unit(s)")
+        _deliver(rt)
+
+
+@yuegao_app.command("list")
+def yuegao_list(as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
+    """Every request with each unit's state: on_time, late, open, missed."""
+    from mailbot.models import YuegaoRow
+    from mailbot.store import session_scope
+    from mailbot.yuegao import states
+
+    with runtime(config) as rt, session_scope(rt.engine) as s:
+        now = rt.now()
+        data: list[dict[str, Any]] = [
+            {
+                "number": r.id,
+                "title": r.title,
+                "due": r.due.isoformat(),
+                "units": [
+                    {
+                        "unit": st.unit_id,
+                        "unit_name": st.unit_name,
+                        "state": str(st.state),
+                        "item": st.item_id,
+                    }
+                    for st in states(rt, s, r, now)
+                ],
+            }
+            for r in s.exec(select(YuegaoRow).order_by(col(YuegaoRow.id))).all()
+        ]
+    if as_json:
+        _dump(data)
+        return
+    for r in data:
+        typer.echo(f"约稿#{r['number']}  {r['title']}  截止 {r['due']}")
+        for u in r["units"]:
+            typer.echo(f"    {u['unit_name']}: {u['state']}{'  ' + u['item'] if u['item'] else ''}")
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(
+            {
+                "time": self.formatTime(record),
+                "level": record.levelname,
+                "logger": record.name,
+                "message": record.getMessage(),
+            }
+            | ({"error": self.formatException(record.exc_info)} if record.exc_info else {}),
+            ensure_ascii=False,
+        )
+
+
+@app.command()
+def run(
+    config: ConfigOpt = None,
+    log_format: Annotated[str, typer.Option("--log-format", help="text or json (JSON lines)")] = "text",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log every mail")] = False,
+) -> None:
+    """The daemon: IMAP IDLE (or polling), the outbox sender and the bulletin schedule. SIGTERM stops it cleanly."""
+    from mailbot.daemon import Daemon
+
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        handler.setFormatter(_JsonFormatter())
+    elif log_format == "text":
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    else:
+        raise _fail(2, "--log-format must be text or json")
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("mailbot").setLevel(logging.INFO)
+    path = config_path(config)
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        raise _fail(2, f"配置错误 configuration error: {exc.file}: {exc.key}: {exc.problem}") from exc
+    daemon = Daemon(path)
+    daemon.install_signals()
+    log.warning("mailbot run: config %s", path)
+    daemon.run()
+
+
+@app.command()
+def status(as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
+    """Health at a glance; exits 1 when unhealthy (stale intake, stuck outbox), for container health checks."""
+    from mailbot.health import health
+
+    with runtime(config) as rt:
+        report = health(rt)
+    if as_json:
+        _dump(report)
+    else:
+        typer.echo(f"healthy        {'yes' if report['healthy'] else 'NO: ' + '; '.join(report['problems'])}")
+        typer.echo(f"last poll      {report['last_poll'] or 'never'}  (idle: {report['idle']})")
+        typer.echo(f"pending review {report['pending_review']}")
+        ob = report["outbox"]
+        typer.echo(
+            f"outbox         {ob['queued']} queued, oldest {ob['oldest_queued'] or '-'}, {ob['dead']} refused"
+        )
+        typer.echo(f"failed mail    {report['failed_mails']}")
+        typer.echo(f"bouncing       {', '.join(report['bouncing']) or '-'}")
+        typer.echo(f"next bulletin  {report['next_bulletin']}")
+        for u in report["urgent"]:
+            typer.echo(f"urgent         {u['item']} {u['title']} — {u['state']}")
+    if not report["healthy"]:
+        raise typer.Exit(1)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -34,7 +34,7 @@ class MailboxConfig:
     """[mailbox] — where submissions and replies arrive."""
 
     url: str = doc(
-        "imap://user@host:port/INBOX, imaps://…, or maildir://PATH (relative to this file)",
+        "imap://user%40domain@host:port/INBOX, imaps://…, or maildir://PATH (relative to this file)",
         "maildir://var/inbox",
     )
     password: str | None = doc("IMAP password; prefer the env var MAILBOT_IMAP_PASSWORD", None)
@@ -111,7 +111,12 @@ class LimitsConfig:
     max_message_bytes: int = doc("largest mail accepted", 20_000_000)
     max_extracted_bytes: int = doc("largest total of extracted documents and text per mail", 50_000_000)
     similar_days: int = doc("days back within which a unit's near-identical item is flagged 雷同", 30)
-    similar_threshold: float = doc("similarity (0–1) from which two items are 雷同", 0.8)
+    similar_threshold: float = doc(
+        "share of shared 3-character pieces (Jaccard, 0–1) from which two items are 雷同", 0.5
+    )
+    similar_other_days: int = doc(
+        "days back within which another unit's near-identical item is flagged 雷同", 7
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,17 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from mailbot import samples
+from mailbot.bulletin import bulletin_title
 from mailbot.clock import FixedClock
 from mailbot.config import load_config
 from mailbot.intake import poll_once
 from mailbot.models import Item, OutboxRow
 from mailbot.outbox import deliver
+from mailbot.periods import parse_period
+from mailbot.publish import issue, write_out
 from mailbot.runtime import Runtime
+from mailbot.scorebook import Scorebook
+from mailbot.scoring import format_points
 from mailbot.store import session_scope
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -57,6 +62,8 @@ class DemoResult:
     config: Path
     items: int
     outbox_dir: Path
+    bulletin_dir: Path
+    period: str
 
 
 def _write_config(root: Path) -> Path:
@@ -87,14 +94,8 @@ def _submissions(month_start: dt.date, rng: random.Random) -> list[tuple[dt.date
             uid, uname, signer, reporter, phone = UNITS[n % len(UNITS)]
             topic = samples.TOPICS[n % len(samples.TOPICS)]
             short = uname.replace("政府", "")
-            title = f"{short}扎实推进{topic}工作"
-            body = samples.BODY.format(
-                unit=short,
-                topic=topic,
-                money=rng.randint(50, 3000),
-                count=rng.randint(3, 90),
-                people=rng.randint(1000, 90000),
-            )
+            title = f"{short}{rng.choice(['扎实推进', '多措并举推进', '创新开展', '全力抓好'])}{topic}工作"
+            body = samples.body_text(short, topic, rng)
             when = dt.datetime.combine(day, dt.time(9 + n % 8, 7 * (n % 8)), TZ)
             kind = "labelled"
             subject = samples.labelled_subject(title, uname, signer, reporter, phone)
@@ -261,11 +262,34 @@ def run_demo(
     with session_scope(rt.engine) as s:
         items = s.exec(select(Item)).all()
         counted = len(items)
+        by_status: dict[str, int] = {}
+        for i in items:
+            by_status[i.status] = by_status.get(i.status, 0) + 1
+    say("      items: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
+    label = f"{year}-{mon:02d}"
+    period = parse_period(label, rt.rules.calendar)
+    with session_scope(rt.engine) as s:
+        rows = Scorebook(rt, s).rows(period)
+    say(f"[4/5] scores of {label} (Guangzhou rules), top of each series:")
+    for series in dict.fromkeys(r.series for r in rows):
+        top = [r for r in rows if r.series == series and r.score][:3]
+        if top:
+            say(
+                f"      {series}: "
+                + "；".join(f"{r.rank}. {r.unit_name} {format_points(r.score)}分" for r in top)
+            )
+    # The bulletin goes out on the 1st of the next month at 09:00, as the schedule says.
+    clock.set(dt.datetime.combine(period.end.date(), dt.time(9), TZ).astimezone(dt.UTC))
+    bulletin_dir = root / "bulletin"
+    write_out(rt, period, bulletin_dir, emails=False)
+    data, queued = issue(rt, period)
+    deliver(rt.engine, rt.transport, now=clock.now())
+    say(
+        f"[5/5] {bulletin_title(data)} sent: {queued} copies, one per unit address, each opening with its own line"
+    )
     rt.close()
-    outbox_dir = rt.config.resolve(rt.config.smtp.url.removeprefix("file://"))
-    say("[4/5] scores of the month: mailbot scores --period " + f"{year}-{mon:02d}")
-    say("[5/5] done")
-    return DemoResult(root, config, counted, outbox_dir)
+    outbox_dir = rt.config.resolve(rt.config.smtp.url.removeprefix("file://")).resolve()
+    return DemoResult(root, config, counted, outbox_dir, bulletin_dir, label)
 
 
 def _editor_answers(rt: Runtime, clock: FixedClock, rng: random.Random) -> int:

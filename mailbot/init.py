@@ -21,7 +21,6 @@ from mailbot.rules import rules_from_text
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 
-
 @dataclass(frozen=True, slots=True)
 class Profile:
     """A shipped rule set and what the example config of an office using it looks like."""
@@ -70,7 +69,10 @@ the password in the environment: MAILBOT_IMAP_PASSWORD. See docs/deploying.md.
   腾讯企业邮 (exmail):      url = "imaps://xxb%40example.gov.cn@imap.exmail.qq.com:993/INBOX"
       enable IMAP in 设置 → 客户端设置; with 安全登录 on, use a 客户端专用密码.""",
     ("mailbox", "password"): "Better not here: set MAILBOT_IMAP_PASSWORD in the service's environment.",
-    ("mailbox", "processed_folder"): "Folders are written with / whatever the server uses; created when missing.",
+    (
+        "mailbox",
+        "processed_folder",
+    ): "Folders are written with / whatever the server uses; created when missing.",
     ("smtp", "url"): """\
 As written: every outgoing mail (receipts, review requests, bulletins) is an .eml file
 in var/outbox, so nothing leaves this machine. For a real server (password in the
@@ -111,9 +113,7 @@ def _mailbot_toml(office_name: str) -> str:
         "#   mailbot check-config -c mailbot.toml      # validate this file, units.toml, scoring.toml",
         "#   mailbot poll --once -c mailbot.toml       # one pass over the inbox",
         "#   mailbot run -c mailbot.toml               # the daemon",
-        "# Secrets belong in the environment: "
-        + ", ".join(sorted(set(ENV_OVERRIDES.values())))
-        + ".",
+        "# Secrets belong in the environment: " + ", ".join(sorted(set(ENV_OVERRIDES.values()))) + ".",
     ]
     values = {**_VALUES, ("office", "name"): office_name}
     for section, cls in SECTIONS.items():
@@ -132,7 +132,9 @@ def _mailbot_toml(office_name: str) -> str:
             doc = str(f.metadata.get("doc", ""))
             env = ENV_OVERRIDES.get((section, key))
             shown = "" if default is None else f" (default {toml_value(default)})"
-            lines.append(f"# {key}: {doc}{shown}" + (f"; env {env} overrides" if env and env not in doc else ""))
+            lines.append(
+                f"# {key}: {doc}{shown}" + (f"; env {env} overrides" if env and env not in doc else "")
+            )
             value = values.get((section, key), default)
             if value is None:
                 lines.append(f'# {key} = "…"')

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from dataclasses import dataclass, field
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mailbot import notices
+from mailbot import notices, similarity
 from mailbot.mailbox import Fetched
 from mailbot.mime import ParsedMail, parse_mail
 from mailbot.models import AttachmentRow, Disposition, Item, ItemStatus, MessageRow, utcnow
@@ -55,12 +57,14 @@ class PassReport:
         return sum(self.counts.values())
 
 
-def poll_once(rt: Runtime) -> PassReport:
-    """Process every mail in the inbox once."""
+def poll_once(rt: Runtime, stop: threading.Event | None = None) -> PassReport:
+    """Process every mail in the inbox once; `stop` ends the pass between two mails."""
     report = PassReport()
     for fetched in rt.mailbox.fetch_new(rt.config.mailbox.batch_size):
         disposition = process(rt, fetched)
         report.add(disposition)
+        if stop is not None and stop.is_set():
+            break
     return report
 
 
@@ -286,9 +290,46 @@ def _accept(
                 is_document=att is sub.document,
             )
         )
+    _flag_similar(rt, s, item)
     _set(row, Disposition.ITEM, None, item_id=item_id)
     notices.queue_accepted(rt, s, item, sub, received)
     log.info("mail %s filed as %s (%s)", mid, item_id, sub.unit.name)
+
+
+def _flag_similar(rt: Runtime, s: Session, item: Item) -> None:
+    """Flag 雷同 against recent items (same unit 30 days, others 7 days) and keep the fingerprint."""
+    lim = rt.config.limits
+    feed = rt.similarity
+    keep = max(lim.similar_days, lim.similar_other_days)
+    since = item.received_at - dt.timedelta(days=keep + 1)
+    rows = s.execute(
+        sa_select(  # type: ignore[call-overload]
+            Item.message_row_id, Item.id, Item.unit_id, Item.received_at, Item.fingerprint
+        ).where(
+            col(Item.message_row_id) > feed.seen_row,
+            col(Item.received_at) >= since,
+            col(Item.id) != item.id,
+            col(Item.fingerprint).is_not(None),
+        )
+    ).all()
+    feed.catch_up(((r[0], r[1], r[2], _utc(r[3]), r[4]) for r in rows), _utc(item.received_at), keep)
+    doc = similarity.Doc(item.id, item.unit_id, _utc(item.received_at), item.title, item.text)
+    match = feed.index.best_match(
+        doc,
+        same_unit_days=lim.similar_days,
+        other_unit_days=lim.similar_other_days,
+        threshold=lim.similar_threshold,
+    )
+    item.fingerprint = similarity.fingerprint(item.title, item.text)
+    if match is not None:
+        item.flags = [*item.flags, "雷同"]
+        item.similar_to, item.similarity = match.other_id, round(match.similarity, 3)
+    s.add(item)
+    feed.index.add(doc)
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
 
 def _failed(rt: Runtime, fetched: Fetched, sha: str, path: str, attempts: int, error: str) -> str:

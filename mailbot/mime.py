@@ -40,7 +40,9 @@ class Attachment:
     safe_name: str  # a name that is safe on any file system (no path, no NUL, no device names)
     content_type: str  # lower-case, e.g. "application/pdf"
     data: bytes
-    inline: bool = False  # Content-Disposition: inline (e.g. a picture in the HTML)
+    # Shown inside the body: has a Content-ID, or is an image with Content-Disposition: inline.
+    # A .docx sent "inline" (Apple Mail does) is still a file: inline=False.
+    inline: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +168,9 @@ def _b_decode(text: bytes) -> bytes:
 def _decode_header(value: str | bytes, hint: str | None = None, notes: _Notes | None = None) -> str:
     """Decode a raw header value: RFC 2047 words (joined without spaces, split characters rejoined) and 8-bit bytes."""
     raw = value if isinstance(value, bytes) else _raw_bytes(value)
+    raw = _FOLDING.sub(b"", raw)
     if raw.isascii() and b"=?" not in raw:
         return _WHITESPACE_CTL.sub(" ", raw.decode("ascii").replace("\x00", "")).strip()
-    raw = _FOLDING.sub(b"", raw)
     out: list[str] = []
     pending: bytearray = bytearray()
     pending_charset: str | None = None
@@ -275,7 +277,7 @@ def _params(value: str, hint: str | None, notes: _Notes) -> tuple[str, dict[str,
             notes.add(note, f"parameter {key}")
         else:
             text = _decode_header(bytes(data), hint, notes)
-        result[key] = scrub(text)
+        result[key] = _WHITESPACE_CTL.sub(" ", scrub(text))
     return main, result
 
 

@@ -126,6 +126,7 @@ class Item(SQLModel, table=True):
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     similar_to: str | None = None
     similarity: float | None = None
+    fingerprint: bytes | None = Field(default=None, sa_column=Column(LargeBinary))  # similarity.fingerprint
     received_at: datetime = Field(default_factory=utcnow, index=True)
 
 

@@ -83,6 +83,7 @@ def queue(
         mail_from=sender_address(rt),
         item_id=item_id,
         priority=priority,
+        now=now,
     )
     return message
 

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import os
 import random
+import secrets
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 # Seconds to wait after the n-th failure (jitter is added): 30 s … 6 h.
 _BACKOFF = (30, 60, 120, 300, 900, 1800, 3600, 7200, 21600)
 _CLAIM_SECONDS = 120
-WORKER = f"{socket.gethostname()}:{os.getpid()}"
+WORKER = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def enqueue(
@@ -45,6 +46,7 @@ def enqueue(
     mail_from: str,
     item_id: str | None = None,
     priority: int = 5,
+    now: dt.datetime | None = None,
 ) -> bool:
     """Add a mail to the outbox unless one with this dedupe key exists; True when added."""
     exists = session.exec(select(OutboxRow.id).where(OutboxRow.dedupe_key == dedupe_key)).first()
@@ -62,6 +64,8 @@ def enqueue(
             subject=str(message["Subject"] or ""),
             raw=message.as_bytes(policy=SMTP),
             priority=priority,
+            created_at=now or utcnow(),
+            next_attempt_at=now or utcnow(),
         )
     )
     return True
@@ -85,24 +89,29 @@ class DeliveryReport:
     dead: int
 
 
-def _claim(engine: Engine, now: dt.datetime, limit: int) -> list[OutboxRow]:
-    """Claim due rows for this worker; a claim expires so a crashed worker's rows are retried."""
-    with session_scope(engine) as s:
-        due = s.exec(
-            select(OutboxRow.id)
-            .where(
-                OutboxRow.status == OutboxStatus.QUEUED,
-                OutboxRow.next_attempt_at <= now,
-                or_(col(OutboxRow.claimed_until).is_(None), col(OutboxRow.claimed_until) < now),
-            )
-            .order_by(col(OutboxRow.priority), col(OutboxRow.id))
-            .limit(limit)
-        ).all()
-    claimed: list[OutboxRow] = []
+def _claim_next(engine: Engine, now: dt.datetime) -> OutboxRow | None:
+    """Claim the most urgent due row for this worker, or None when nothing is due.
+
+    One row at a time, right before it is sent, so a claim never expires while
+    a long batch is still being worked through (another daemon would then send
+    the same row). The claim is a compare-and-set UPDATE: only one worker's
+    UPDATE can match an unclaimed row, on SQLite and PostgreSQL alike.
+    """
     until = now + dt.timedelta(seconds=_CLAIM_SECONDS)
-    for row_id in due:
+    for _ in range(20):  # lost races: try the next candidate
         with session_scope(engine) as s:
-            # Compare-and-set: only one worker's UPDATE matches an unclaimed row.
+            row_id = s.exec(
+                select(OutboxRow.id)
+                .where(
+                    OutboxRow.status == OutboxStatus.QUEUED,
+                    OutboxRow.next_attempt_at <= now,
+                    or_(col(OutboxRow.claimed_until).is_(None), col(OutboxRow.claimed_until) < now),
+                )
+                .order_by(col(OutboxRow.priority), col(OutboxRow.id))
+                .limit(1)
+            ).first()
+            if row_id is None:
+                return None
             got = s.execute(
                 update(OutboxRow)
                 .where(
@@ -112,21 +121,22 @@ def _claim(engine: Engine, now: dt.datetime, limit: int) -> list[OutboxRow]:
                 )
                 .values(claimed_by=WORKER, claimed_until=until)
             ).rowcount  # type: ignore[attr-defined]
-            if got:
-                row = s.get(OutboxRow, row_id)
-                if row is not None:
-                    claimed.append(row)
-    return claimed
+        if got:
+            with session_scope(engine) as s:
+                return s.get(OutboxRow, row_id)
+    return None
 
 
 def deliver(
     engine: Engine, transport: Transport, *, limit: int = 500, now: dt.datetime | None = None
 ) -> DeliveryReport:
-    """Send due mail, highest priority first; returns counts. Never raises on a send failure."""
+    """Send due mail, most urgent first; returns counts. Never raises on a send failure."""
     sent = deferred = dead = 0
     now = now or utcnow()
-    rows = _claim(engine, now, limit)
-    for i, row in enumerate(rows):
+    for _ in range(limit):
+        row = _claim_next(engine, now)
+        if row is None:
+            break
         try:
             transport.send(row.raw, row.mail_from, row.rcpt_to, row.message_id)
         except PermanentSendError as exc:
@@ -135,11 +145,10 @@ def deliver(
             dead += 1
             continue
         except (TransportError, OSError) as exc:
-            # The server is down or busy: back off every row of this pass, not just this one.
-            for r in rows[i:]:
-                _defer(engine, r, str(exc))
-            deferred += len(rows) - i
-            log.warning("outbox: %d mail deferred: %s", len(rows) - i, exc)
+            # The server is down or busy: back off and leave the rest for the next pass.
+            _defer(engine, row, str(exc))
+            deferred += 1
+            log.warning("outbox: deferred %s: %s", row.message_id, exc)
             break
         _finish(engine, row, status=OutboxStatus.SENT, error=None)
         sent += 1

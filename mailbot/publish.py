@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from mailbot import bulletin as bt
 from mailbot import compose, ledger, msgid, notices, outbox
 from mailbot.decisions import Adopt, Instruct, UpperAdopt
-from mailbot.models import BulletinRow, EventRow, Item
+from mailbot.models import BulletinRow, EventRow, Item, OutboxRow
 from mailbot.periods import Period, is_quarter_end, quarter_of, year_of
 from mailbot.runtime import Runtime
 from mailbot.scorebook import Scorebook, ledger_event
@@ -56,8 +56,17 @@ def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
         d = e.decision
         if isinstance(d, Adopt):
             pts = points_cache.setdefault(item.id, book.event_points(item.id)).get(e.seq, 0.0)
-            adopted.append(bt.AdoptedEntry(item.id, item.unit_name, item.title, d.publication or default_pub,
-                                           d.grade, _dec(pts), e.at))
+            adopted.append(
+                bt.AdoptedEntry(
+                    item.id,
+                    item.unit_name,
+                    item.title,
+                    d.publication or default_pub,
+                    d.grade,
+                    _dec(pts),
+                    e.at,
+                )
+            )
         elif isinstance(d, Instruct):
             instructions.append(bt.InstructionEntry(item.id, item.unit_name, item.title, d.level, e.at))
         elif isinstance(d, UpperAdopt):
@@ -66,8 +75,15 @@ def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
     for item in sorted(items.values(), key=lambda i: i.id):
         if item.urgent and period.contains(_aware(item.received_at)):
             first = min((ev.at for ev in events if ev.item_id == item.id), default=None)
-            urgent.append(bt.UrgentEntry(item.id, item.unit_name, item.title, _aware(item.received_at),
-                                         (first - _aware(item.received_at)) if first else None))
+            urgent.append(
+                bt.UrgentEntry(
+                    item.id,
+                    item.unit_name,
+                    item.title,
+                    _aware(item.received_at),
+                    (first - _aware(item.received_at)) if first else None,
+                )
+            )
     from mailbot.yuegao import bulletin_entries
 
     return bt.BulletinData(
@@ -119,14 +135,38 @@ def plan(rt: Runtime, data: bt.BulletinData) -> list[Planned]:
     return out
 
 
-def build_mail(rt: Runtime, data: bt.BulletinData, p: Planned, xlsx: bytes) -> compose.EmailMessage:
-    """The bulletin as one unit's copy: its own line first, HTML + text + the .xlsx."""
-    mid = msgid.make(rt.secret, kind="bulletin", item_id=None, recipient=p.address, dedupe_key=p.dedupe_key,
-                     domain=rt.config.office.domain)
+def build_mail(
+    rt: Runtime,
+    data: bt.BulletinData,
+    p: Planned,
+    xlsx: bytes,
+    cache: dict[str, tuple[str, str]] | None = None,
+) -> compose.EmailMessage:
+    """The bulletin as one unit's copy: its own line first, HTML + text + the .xlsx.
+
+    `cache` keeps each unit's rendering for its other addresses (rendering dominates the cost).
+    """
+    cache = {} if cache is None else cache
+    if p.unit_id not in cache:
+        cache[p.unit_id] = (bt.render_text(data, unit_id=p.unit_id), bt.render_html(data, unit_id=p.unit_id))
+    text, html = cache[p.unit_id]
+    mid = msgid.make(
+        rt.secret,
+        kind="bulletin",
+        item_id=None,
+        recipient=p.address,
+        dedupe_key=p.dedupe_key,
+        domain=rt.config.office.domain,
+    )
     return compose.build(
-        sender=rt.config.smtp.sender, to=[p.address], subject=bt.bulletin_title(data),
-        text=bt.render_text(data, unit_id=p.unit_id), html=bt.render_html(data, unit_id=p.unit_id),
-        message_id=mid, now=rt.now().astimezone(rt.config.tz), auto="auto-generated",
+        sender=rt.config.smtp.sender,
+        to=[p.address],
+        subject=bt.bulletin_title(data),
+        text=text,
+        html=html,
+        message_id=mid,
+        now=rt.now().astimezone(rt.config.tz),
+        auto="auto-generated",
         attachments=[(workbook_filename(data), XLSX, xlsx)],
     )
 
@@ -143,16 +183,34 @@ def issue(rt: Runtime, period: Period) -> tuple[bt.BulletinData, int]:
         if period.label not in existing:
             s.add(BulletinRow(period=period.label, title=bt.bulletin_title(data), recipients=len(planned)))
         queued = 0
+        cache: dict[str, tuple[str, str]] = {}
+        done = set(
+            s.exec(
+                select(OutboxRow.dedupe_key).where(
+                    col(OutboxRow.dedupe_key).like(f"bulletin:{period.label}:%")
+                )
+            ).all()
+        )
         for p in planned:
-            message = build_mail(rt, data, p, xlsx)
-            if outbox.enqueue(s, dedupe_key=p.dedupe_key, kind="bulletin", message=message, rcpt_to=[p.address],
-                              mail_from=notices.sender_address(rt), priority=notices.PRIORITY_BULLETIN):
+            if p.dedupe_key in done:
+                continue  # queued by an earlier run: never a second copy
+            message = build_mail(rt, data, p, xlsx, cache)
+            if outbox.enqueue(
+                s,
+                dedupe_key=p.dedupe_key,
+                kind="bulletin",
+                message=message,
+                rcpt_to=[p.address],
+                mail_from=notices.sender_address(rt),
+                priority=notices.PRIORITY_BULLETIN,
+                now=rt.now(),
+            ):
                 queued += 1
     log.info("bulletin %s: %d copies queued (%d planned)", period.label, queued, len(planned))
     return data, queued
 
 
-def write_out(rt: Runtime, period: Period, directory: Path) -> list[Path]:
+def write_out(rt: Runtime, period: Period, directory: Path, *, emails: bool = True) -> list[Path]:
     """Write the bulletin's .html, .txt, .xlsx and one .eml per recipient into `directory` (nothing sent)."""
     from mailbot.store import session_scope
 
@@ -169,11 +227,14 @@ def write_out(rt: Runtime, period: Period, directory: Path) -> list[Path]:
     path = directory / workbook_filename(data)
     path.write_bytes(xlsx)
     written.append(path)
+    if not emails:
+        return written
     eml_dir = directory / "eml"
     eml_dir.mkdir(exist_ok=True)
+    cache: dict[str, tuple[str, str]] = {}
     for p in plan(rt, data):
         path = eml_dir / f"{p.unit_id}-{p.address.replace('@', '_at_')}.eml"
-        path.write_bytes(build_mail(rt, data, p, xlsx).as_bytes())
+        path.write_bytes(build_mail(rt, data, p, xlsx, cache).as_bytes())
         written.append(path)
     return written
 
@@ -193,5 +254,7 @@ def sent_for(rt: Runtime, period_label: str) -> int:
     from mailbot.store import session_scope
 
     with session_scope(rt.engine) as s:
-        rows = s.exec(select(OutboxRow.status).where(col(OutboxRow.dedupe_key).like(f"bulletin:{period_label}:%"))).all()
+        rows = s.exec(
+            select(OutboxRow.status).where(col(OutboxRow.dedupe_key).like(f"bulletin:{period_label}:%"))
+        ).all()
     return sum(1 for st in rows if st == OutboxStatus.SENT)

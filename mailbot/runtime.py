@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -14,7 +15,8 @@ from mailbot.config import Config
 from mailbot.mailbox import Mailbox, open_mailbox
 from mailbot.replies import Vocabulary
 from mailbot.rules import ScoringRules, load_rules
-from mailbot.store import load_directory, open_engine, session_scope, sync_units
+from mailbot.similarity import SimilarityFeed
+from mailbot.store import get_secret, load_directory, open_engine, session_scope, sync_units
 from mailbot.transport import Transport, open_transport
 from mailbot.units import UnitDirectory, load_units
 
@@ -33,6 +35,10 @@ class Runtime:
         units = load_units(self.config.resolve(self.config.units.file))
         with session_scope(engine) as s:
             sync_units(s, units)
+        # The HMAC key is created here, never inside a filing transaction (SQLite allows one writer).
+        self.__dict__["secret"] = get_secret(
+            engine, os.environ.get("MAILBOT_SECRET") or self.config.review.secret
+        )
         return engine
 
     def directory(self) -> UnitDirectory:
@@ -40,14 +46,12 @@ class Runtime:
         with session_scope(self.engine) as s:
             return load_directory(s)
 
-    @cached_property
+    @property
     def secret(self) -> bytes:
-        """The HMAC key for our Message-IDs."""
-        import os
-
-        from mailbot.store import get_secret
-
-        return get_secret(self.engine, os.environ.get("MAILBOT_SECRET") or self.config.review.secret)
+        """The HMAC key for our Message-IDs (set when the engine opens)."""
+        self.engine  # noqa: B018
+        secret: bytes = self.__dict__["secret"]
+        return secret
 
     @cached_property
     def archive(self) -> Archive:
@@ -79,6 +83,11 @@ class Runtime:
     def vocabulary(self) -> Vocabulary:
         """The reply-command vocabulary of the rule set in force now."""
         return Vocabulary(**self.rules.ruleset_at(self.now()).vocabulary_fields())
+
+    @cached_property
+    def similarity(self) -> SimilarityFeed:
+        """Recent items' fingerprints, for 雷同 checks."""
+        return SimilarityFeed()
 
     def now(self) -> dt.datetime:
         """Now, from the runtime's clock."""

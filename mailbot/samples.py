@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 from collections.abc import Sequence
 from email.header import Header
 from email.message import EmailMessage
@@ -22,10 +23,56 @@ BODY = (
     "细化任务清单；二是突出问题导向，逐项梳理群众反映集中的难点堵点；三是坚持长效管理，"
     "将{topic}纳入年度绩效考核。下一步，{unit}将持续巩固工作成效，推动{topic}工作走深走实。\n"
 )
-TOPICS = (
-    "老旧小区改造", "营商环境优化", "垃圾分类", "河长制", "安全生产大检查", "乡村振兴", "政务服务“一网通办”",
-    "稳就业保民生", "消防安全隐患整治", "食品安全监管", "城市更新", "防汛防风", "招商引资", "义务教育“双减”",
+SENTENCES = (
+    "建立“一周一调度、一月一通报”工作机制，明确责任单位和完成时限",
+    "累计投入资金{money}万元，完成项目{count}个，惠及群众{people}余人",
+    "成立由主要领导任组长的工作专班，细化任务清单，实行挂图作战",
+    "聚焦群众反映集中的难点堵点，逐项建立问题台账，做到立行立改",
+    "组织开展专项督查{count}次，发现并整改问题{count}个",
+    "推行“首问负责、限时办结”制度，办事时限平均压缩{count}%",
+    "引入第三方机构开展满意度测评，群众满意率达{count}%",
+    "整合部门数据资源，打通信息壁垒，实现{count}类事项“一次办好”",
+    "选派{count}名业务骨干下沉基层，面对面解决实际问题",
+    "将相关工作纳入年度绩效考核，对推进不力的单位进行约谈",
+    "深入{count}个社区开展走访调研，收集意见建议{people}条",
+    "与{count}家企业签订合作协议，带动社会投资{money}万元",
+    "开展应急演练{count}场，参与人员{people}人次",
+    "制定出台配套政策文件{count}份，形成制度化、长效化管理机制",
+    "利用微信公众号、短视频等渠道广泛宣传，阅读量超过{people}次",
+    "对排查发现的隐患实行清单化管理，已整改销号{count}项",
+    "设立专项资金{money}万元，重点支持薄弱环节建设",
+    "建立“街道吹哨、部门报到”联动机制，协调解决问题{count}个",
+    "下一步将持续巩固工作成效，推动各项措施落地见效",
+    "存在的主要问题是基层力量相对薄弱，部分项目进度滞后",
 )
+TOPICS = (
+    "老旧小区改造",
+    "营商环境优化",
+    "垃圾分类",
+    "河长制",
+    "安全生产大检查",
+    "乡村振兴",
+    "政务服务“一网通办”",
+    "稳就业保民生",
+    "消防安全隐患整治",
+    "食品安全监管",
+    "城市更新",
+    "防汛防风",
+    "招商引资",
+    "义务教育“双减”",
+)
+
+
+def body_text(unit: str, topic: str, rng: random.Random) -> str:
+    """A plausible 政务信息 body: a lead sentence plus five sentences drawn from a pool."""
+    nums = {"money": rng.randint(50, 3000), "count": rng.randint(3, 95), "people": rng.randint(1000, 90000)}
+    picked = rng.sample(SENTENCES, 5)
+    lead = f"近期，{unit}围绕{topic}重点任务，多措并举推动工作落实。"
+    return (
+        lead
+        + "".join(f"{'一二三四五'[i]}是{p.format(**nums)}；" for i, p in enumerate(picked)).rstrip("；")
+        + "。\n"
+    )
 
 
 def docx_bytes(paragraphs: Sequence[str]) -> bytes:
@@ -107,7 +154,7 @@ def reply(
     else:
         body = (
             f"{command}\n\n------------------ 原始邮件 ------------------\n"
-            f"发件人: \"政务信息报送\" <{orig['From']}>\n发送时间: {orig['Date']}\n主题: {orig['Subject']}\n\n{quoted}\n"
+            f'发件人: "政务信息报送" <{orig["From"]}>\n发送时间: {orig["Date"]}\n主题: {orig["Subject"]}\n\n{quoted}\n'
         )
     msg = EmailMessage()
     msg["From"] = sender

@@ -11,7 +11,8 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from mailbot import classify, documents
+import mailbot.classify as classify
+import mailbot.documents as documents
 from mailbot.classified import find_classified_marks
 from mailbot.errors import QuarantinedMail, RefusedMail
 from mailbot.mime import Attachment, ParsedMail

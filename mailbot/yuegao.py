@@ -71,12 +71,12 @@ def states(rt: Runtime, s: Session, request: YuegaoRow, now: dt.datetime) -> lis
     for uid in request.units:
         unit = directory.get(uid)
         name = unit.name if unit else uid
-        item = first.get(uid)
-        if item is not None:
-            state = Answer.ON_TIME if _aware(item.received_at) < end else Answer.LATE
+        answer = first.get(uid)
+        if answer is not None:
+            state = Answer.ON_TIME if _aware(answer.received_at) < end else Answer.LATE
         else:
             state = Answer.OPEN if now < end else Answer.MISSED
-        out.append(UnitState(uid, name, state, item.id if item else None))
+        out.append(UnitState(uid, name, state, answer.id if answer else None))
     return out
 
 

@@ -1,13 +1,19 @@
-"""docs/config.md is generated from mailbot/config.py and must match it; every shipped key is documented."""
+"""The docs stay true to the code: docs/config.md is generated from mailbot/config.py, and the
+examples in the officers' and editors' guides parse as the guides say they do."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from pathlib import Path
 
 from mailbot.config import SECTIONS, config_from_data
 from mailbot.configdoc import REGENERATE, config_reference, section_rows, toml_value
+from mailbot.decisions import Adopt, Instruct, Reject
+from mailbot.refusals import RULES
+from mailbot.replies import DEFAULT_VOCABULARY, parse_commands
+from mailbot.subject import parse_subject
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -51,7 +57,9 @@ def test_secrets_name_their_environment_variables() -> None:
         ("database", "url", "MAILBOT_DATABASE_URL"),
         ("review", "secret", "MAILBOT_SECRET"),
     ]:
-        row = next(ln for ln in _section_text(reference, section).splitlines() if ln.startswith(f"| `{key}` |"))
+        row = next(
+            ln for ln in _section_text(reference, section).splitlines() if ln.startswith(f"| `{key}` |")
+        )
         assert f"`{env}`" in row
 
 
@@ -68,3 +76,33 @@ def test_documented_defaults_are_the_real_defaults(tmp_path: Path) -> None:
     written = config_from_data(tomllib.loads("\n".join(lines)), tmp_path / "mailbot.toml")
     empty = config_from_data({}, tmp_path / "mailbot.toml")
     assert written == empty
+
+
+def _code_blocks(path: Path, start: str, end: str) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    section = text[text.index(start) : text.index(end)]
+    return re.findall(r"```\n(.*?)```", section, re.S)
+
+
+def test_reply_examples_in_the_editors_guide_do_what_it_says() -> None:
+    blocks = _code_blocks(REPO / "docs" / "reviewing.md", "## 三、", "## 四、")
+    assert [parse_commands(b, DEFAULT_VOCABULARY) for b in blocks] == [
+        [Adopt("穗府信息", "标题")],
+        [Reject("内容与第2026-0009号重复")],
+        [Adopt("穗府要情"), Instruct("市")],
+    ]
+
+
+def test_subject_examples_in_the_officers_guide_carry_every_required_field() -> None:
+    blocks = _code_blocks(REPO / "docs" / "submitting.md", "## 二、", "## 四、")
+    subjects = [line for b in blocks for line in b.splitlines() if line.strip()]
+    assert len(subjects) == 5
+    for subject in subjects:
+        info = parse_subject(subject, dt.date(2026, 11, 5))
+        assert info.fields.missing() == [], subject
+
+
+def test_officers_guide_names_every_refusal_rule_as_the_replies_do() -> None:
+    guide = (REPO / "docs" / "submitting.md").read_text(encoding="utf-8")
+    officer_rules = [r for r in RULES.values() if r.id != "not_reviewer"]
+    assert [r.name for r in officer_rules if f"| {r.name} |" not in guide] == []

@@ -38,6 +38,12 @@ def assert_storable(mail: ParsedMail) -> None:
         assert isinstance(s, str)
         assert not SURROGATE.search(s), s[:80]
         assert "\x00" not in s
+    one_line = [mail.subject, mail.from_name, mail.from_addr, mail.message_id, *mail.to, *mail.references]
+    one_line += [v for values in mail.headers.values() for v in values] + [
+        a.filename for a in mail.attachments
+    ]
+    for s in one_line:
+        assert "\n" not in s and "\r" not in s, s[:80]  # they may go into headers of mail we send
     for att in mail.attachments:
         assert att.safe_name and "/" not in att.safe_name and "\\" not in att.safe_name
         assert isinstance(att.data, bytes)
