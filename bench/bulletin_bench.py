@@ -44,7 +44,11 @@ def run(size: Size, runs: int) -> Section:
                        ensure_ascii=False)  # fmt: skip
         base.append(t.seconds)
     sec = Section("bulletin", f"Bulletin of {LABEL} for {len(units):,} units")
-    for name, fn in (("render_html", render_html), ("render_text", render_text), ("bulletin_xlsx", bulletin_xlsx)):
+    for name, fn in (
+        ("render_html", render_html),
+        ("render_text", render_text),
+        ("bulletin_xlsx", bulletin_xlsx),
+    ):
         times = []
         out: str | bytes = b""
         for _ in range(runs):

@@ -47,7 +47,7 @@ class Size:
 SIZES: dict[str, Size] = {
     "tiny": Size(30, 10, 3, 130, 2_000, 500, 30, 30),
     "small": Size(300, 100, 10, 500, 20_000, 2_000, 300, 300),
-    "full": Size(10_000, 1_000, 50, 3_000, 200_000, 20_000, 10_000, 2_000),
+    "full": Size(10_000, 1_000, 50, 3_000, 200_000, 20_000, 3_000, 1_000),
 }
 
 
@@ -109,7 +109,9 @@ class Timer:
 # -- the corpus ------------------------------------------------------------------------
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高梁郑谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷黎史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔向常汤"
-_GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文斌凯晨婷雪梅海燕立新永辉晓东俊杰"
+_GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文斌凯晨婷雪梅海燕立新永辉晓东俊杰"
+)
 _VERBS = ("扎实推进", "全力抓好", "持续深化", "统筹推进", "大力实施", "着力加强", "积极探索", "全面落实")
 _TAILS = ("取得实效", "见行见效", "成效明显", "走深走实", "提质增效", "再上新台阶", "工作情况", "的做法")
 # Sentences officers write, with slots; a body is an opening, 3–7 of these and a closing.
@@ -166,7 +168,9 @@ def _body(rng: random.Random, unit: str, topic: str) -> list[str]:
     return [lead, "".join(middle), rng.choice(_CLOSINGS).format(**slots)]
 
 
-def make_mail(rng: random.Random, units: Sequence[Unit], when: dt.datetime, *, docx_cache: dict[int, bytes]) -> bytes:
+def make_mail(
+    rng: random.Random, units: Sequence[Unit], when: dt.datetime, *, docx_cache: dict[int, bytes]
+) -> bytes:
     """One realistic submission: labelled Chinese subject, GBK or UTF-8 body, sometimes a .docx or a photo."""
     unit = rng.choice(units)
     short = unit.short or unit.name
@@ -280,7 +284,17 @@ def machine() -> dict[str, str]:
                 break
     except OSError:
         pass
-    pkgs = ["imapclient", "mail-parser", "sqlmodel", "sqlalchemy", "psycopg", "aiosmtpd", "aiosmtplib", "jinja2", "openpyxl"]
+    pkgs = [
+        "imapclient",
+        "mail-parser",
+        "sqlmodel",
+        "sqlalchemy",
+        "psycopg",
+        "aiosmtpd",
+        "aiosmtplib",
+        "jinja2",
+        "openpyxl",
+    ]
     versions = []
     for p in pkgs:
         try:
@@ -311,7 +325,15 @@ def fmt(value: float | None, unit: str = "") -> str:
     if unit in {"%"}:
         return f"{value:.1f}%"
     a = abs(value)
-    text = f"{value:,.0f}" if a >= 100 else f"{value:.1f}" if a >= 10 else f"{value:.2f}" if a >= 0.1 else f"{value:.3f}"
+    text = (
+        f"{value:,.0f}"
+        if a >= 100
+        else f"{value:.1f}"
+        if a >= 10
+        else f"{value:.2f}"
+        if a >= 0.1
+        else f"{value:.3f}"
+    )
     return f"{text} {unit}".rstrip()
 
 

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.common import REPO, Row, Section, Size, corpus, log, median
 from tests.office import Office
-
-from bench.common import REPO, Row, Section, Size, bench_env, corpus, log, median
 
 BATCH = 100
 
@@ -38,12 +37,26 @@ def db_counts(url: str) -> dict[str, Any]:
     engine = make_engine(url)
     try:
         with session_scope(engine) as s:
-            disp = {str(k): int(v) for k, v in s.exec(select(MessageRow.disposition, func.count()).group_by(MessageRow.disposition)).all()}  # type: ignore[call-overload]
-            status = {str(k): int(v) for k, v in s.exec(select(Item.status, func.count()).group_by(Item.status)).all()}  # type: ignore[call-overload]
-            kinds = {str(k): int(v) for k, v in s.exec(select(OutboxRow.kind, func.count()).group_by(OutboxRow.kind)).all()}  # type: ignore[call-overload]
+            disp = {
+                str(k): int(v)
+                for k, v in s.exec(
+                    select(MessageRow.disposition, func.count()).group_by(MessageRow.disposition)
+                ).all()
+            }  # type: ignore[call-overload]
+            status = {
+                str(k): int(v)
+                for k, v in s.exec(select(Item.status, func.count()).group_by(Item.status)).all()
+            }  # type: ignore[call-overload]
+            kinds = {
+                str(k): int(v)
+                for k, v in s.exec(select(OutboxRow.kind, func.count()).group_by(OutboxRow.kind)).all()
+            }  # type: ignore[call-overload]
             dup_mid = s.exec(
                 select(func.count()).select_from(
-                    select(MessageRow.message_id).group_by(MessageRow.message_id).having(func.count() > 1).subquery()
+                    select(MessageRow.message_id)
+                    .group_by(MessageRow.message_id)
+                    .having(func.count() > 1)
+                    .subquery()
                 )
             ).one()
             dup_receipts = s.exec(
@@ -175,7 +188,9 @@ class Prepared:
     password: str
 
 
-def prepare(dovecot: Any, smtp: Any, raws: list[bytes], root: Path, database_url: str | None = None) -> Prepared:
+def prepare(
+    dovecot: Any, smtp: Any, raws: list[bytes], root: Path, database_url: str | None = None
+) -> Prepared:
     """A fresh mailbox holding `raws` and an office config pointing at it."""
     from tests.office import make_office
 
@@ -242,14 +257,37 @@ def run(size: Size, runs: int, dovecot: Any, smtp: Any) -> Section:
         p = prepare(dovecot, smtp, raws[: size.rss_small], Path(tmp) / "rss-small")
         small = collect(spawn(p.office.config, p.office.env))
     sec.rows.append(
-        Row("intake", f"{size.intake:,} mails, filed + receipts queued", median(ours), median(base), "mails/s",
-            tuple(ours), "baseline: fetch(100) + mail-parser")
+        Row(
+            "intake",
+            f"{size.intake:,} mails, filed + receipts queued",
+            median(ours),
+            median(base),
+            "mails/s",
+            tuple(ours),
+            "baseline: fetch(100) + mail-parser",
+        )
     )
     sec.rows.append(
-        Row("intake", f"time for the whole backlog", size.intake / median(ours), size.intake / median(base), "s")
+        Row(
+            "intake",
+            "time for the whole backlog",
+            size.intake / median(ours),
+            size.intake / median(base),
+            "s",
+        )
     )
-    sec.rows.append(Row("intake", f"peak RSS of the worker at {size.rss_small:,} mails", small["peak_rss_mb"], unit="MB"))
-    sec.rows.append(Row("intake", f"peak RSS of the worker at {size.intake:,} mails", median(rss), unit="MB", runs=tuple(rss)))
+    sec.rows.append(
+        Row("intake", f"peak RSS of the worker at {size.rss_small:,} mails", small["peak_rss_mb"], unit="MB")
+    )
+    sec.rows.append(
+        Row(
+            "intake",
+            f"peak RSS of the worker at {size.intake:,} mails",
+            median(rss),
+            unit="MB",
+            runs=tuple(rss),
+        )
+    )
     db = last["db"]
     sec.notes.append(
         f"Corpus: {size.intake:,} mails, {total_mb:.1f} MB (seed 42; 30% GBK, 10% with a .docx, 5% with a 50 KB photo). "

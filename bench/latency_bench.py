@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import os
 import random
 import subprocess
 import sys
@@ -19,13 +20,28 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, Row, Section, Size, bench_env, log, make_mail, median, officer_units, percentile
+from bench.common import (
+    REPO,
+    Row,
+    Section,
+    Size,
+    bench_env,
+    log,
+    make_mail,
+    median,
+    officer_units,
+    percentile,
+)
 
 
 def daemon_available() -> bool:
     """Whether this checkout has `mailbot run` (the daemon command)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "mailbot", "run", "--help"], cwd=REPO, env=bench_env(), capture_output=True, timeout=60
+        [sys.executable, "-m", "mailbot", "run", "--help"],
+        cwd=REPO,
+        env=bench_env(),
+        capture_output=True,
+        timeout=60,
     )
     return proc.returncode == 0
 
@@ -45,13 +61,30 @@ def _receipt_for(smtp: Any, message_id: str, seen: int, timeout: float) -> int:
         seen = len(got)
 
 
+def _settle(smtp: Any, quiet: float = 2.0, timeout: float = 180.0) -> int:
+    """Wait until the capture has received nothing for `quiet` seconds; returns the message count."""
+    deadline = time.monotonic() + timeout
+    count, since = len(smtp.messages), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = len(smtp.messages)
+        if now != count:
+            count, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+    return count
+
+
 def idle_delay(dovecot: Any, rounds: int) -> list[float]:
     """Seconds from APPEND on one connection to the EXISTS seen by another connection in IDLE."""
     from imapclient import IMAPClient
 
     address, password = dovecot.add_user()
     out: list[float] = []
-    with IMAPClient(dovecot.host, port=dovecot.imap_port) as idler, IMAPClient(dovecot.host, port=dovecot.imap_port) as writer:
+    with (
+        IMAPClient(dovecot.host, port=dovecot.imap_port, ssl=False) as idler,
+        IMAPClient(dovecot.host, port=dovecot.imap_port, ssl=False) as writer,
+    ):
         idler.login(address, password)
         writer.login(address, password)
         idler.select_folder("INBOX")
@@ -84,7 +117,15 @@ def run(size: Size, dovecot: Any, smtp: Any) -> Section:
     rng = random.Random(5)
     units = officer_units()
     with tempfile.TemporaryDirectory(prefix="mailbot-latency-") as tmp:
-        office = make_office(Path(tmp) / "office", mailbox_url=dovecot.url_for(address), smtp_url=smtp.url, imap_password=password)
+        tmp = os.environ.get("BENCH_KEEP_DIR", tmp)  # keep the daemon log and DB for debugging
+        office = make_office(
+            Path(tmp) / "office",
+            mailbox_url=dovecot.url_for(address),
+            smtp_url=smtp.url,
+            imap_password=password,
+            # No monthly bulletin during the measurement: a fresh office would catch up on last month's.
+            extra='[bulletin]\nschedule = "0 9 31 12 *"\n',
+        )
         logfile = (Path(tmp) / "daemon.log").open("w")
         daemon = subprocess.Popen(
             [sys.executable, "-m", "mailbot", "run", "-c", str(office.config)],
@@ -94,7 +135,7 @@ def run(size: Size, dovecot: Any, smtp: Any) -> Section:
         try:
             smtp.clear()
             seen = 0
-            with IMAPClient(dovecot.host, port=dovecot.imap_port) as c:
+            with IMAPClient(dovecot.host, port=dovecot.imap_port, ssl=False) as c:
                 c.login(address, password)
                 # The first mail proves the daemon is up (and warms it): not timed.
                 for i in range(size.latency_rounds + 1):
@@ -106,6 +147,15 @@ def run(size: Size, dovecot: Any, smtp: Any) -> Section:
                     seen = _receipt_for(smtp, mid, seen, timeout=120 if i == 0 else 30)
                     if i:
                         times.append(time.perf_counter() - t0)
+                    else:
+                        # A fresh office's daemon may first catch up on a missed monthly bulletin
+                        # (hundreds of copies): let that drain before timing anything.
+                        before = seen
+                        seen = _settle(smtp)
+                        if seen - before > 5:  # beyond the first mail's own review request
+                            sec.notes.append(
+                                f"the daemon sent {seen - before} other mails at start-up (catch-up)"
+                            )
         except (TimeoutError, AssertionError) as exc:
             logfile.flush()
             sec.notes.append(f"daemon failed: {exc}; log tail: {Path(logfile.name).read_text()[-1500:]}")
@@ -119,8 +169,17 @@ def run(size: Size, dovecot: Any, smtp: Any) -> Section:
     if times:
         log(f"latency: median {median(times):.3f} s, IDLE alone {median(base):.3f} s")
         sec.rows.append(
-            Row("latency", f"APPEND → receipt, median of {len(times)}", median(times), median(base), "s", (),
-                "baseline: IDLE notification alone")
+            Row(
+                "latency",
+                f"APPEND → receipt, median of {len(times)}",
+                median(times),
+                median(base),
+                "s",
+                (),
+                "baseline: IDLE notification alone",
+            )
         )
-        sec.rows.append(Row("latency", "APPEND → receipt, p95", percentile(times, 95), percentile(base, 95), "s"))
+        sec.rows.append(
+            Row("latency", "APPEND → receipt, p95", percentile(times, 95), percentile(base, 95), "s")
+        )
     return sec

@@ -33,7 +33,9 @@ def _check(n: int, db: dict[str, Any], folders: dict[str, int], handled: int) ->
     if db["duplicate_receipts"]:
         problems.append(f"{db['duplicate_receipts']} items with more than one receipt")
     if db["outbox"].get("receipt", 0) != db["messages"].get("item", 0):
-        problems.append(f"{db['outbox'].get('receipt', 0)} receipts for {db['messages'].get('item', 0)} items")
+        problems.append(
+            f"{db['outbox'].get('receipt', 0)} receipts for {db['messages'].get('item', 0)} items"
+        )
     if folders.get("INBOX", 0):
         problems.append(f"{folders['INBOX']} mails left in INBOX")
     moved = sum(v for k, v in folders.items() if k.startswith("mailbot"))
@@ -44,7 +46,9 @@ def _check(n: int, db: dict[str, Any], folders: dict[str, int], handled: int) ->
     return problems
 
 
-def _round(dovecot: Any, smtp: Any, raws: list[bytes], root: Path, url: str | None, workers: int) -> dict[str, Any]:
+def _round(
+    dovecot: Any, smtp: Any, raws: list[bytes], root: Path, url: str | None, workers: int
+) -> dict[str, Any]:
     p = prepare(dovecot, smtp, raws, root, database_url=url)
     # Migrate and sync units first, so both workers start on an existing schema.
     from mailbot.config import load_config
@@ -80,7 +84,11 @@ def run(size: Size, runs: int, dovecot: Any, smtp: Any) -> Section:
         with tempfile.TemporaryDirectory(prefix="mailbot-multi-") as tmp:
             for i in range(runs):
                 for key, workers in (("sqlite-1", 1), ("pg-1", 1), ("pg-2", 2)):
-                    url = None if key.startswith("sqlite") else pg.create_database(f"run{i}_{key.replace('-', '_')}")
+                    url = (
+                        None
+                        if key.startswith("sqlite")
+                        else pg.create_database(f"run{i}_{key.replace('-', '_')}")
+                    )
                     r = _round(dovecot, smtp, raws, Path(tmp) / f"{key}-{i}", url, workers)
                     walls[key].append(r["wall"])
                     log(f"multi run {i + 1}/{runs} {key}: {r['wall']:.1f} s, per worker {r['per_worker']}")
@@ -103,5 +111,7 @@ def run(size: Size, runs: int, dovecot: Any, smtp: Any) -> Section:
                         "baseline: 1 worker on SQLite"))  # fmt: skip
     sec.rows.append(Row("multi", "2 workers, PostgreSQL: wall time", median(walls["pg-2"]), base, "s", tuple(walls["pg-2"]),
                         "baseline: 1 worker on SQLite"))  # fmt: skip
-    sec.rows.append(Row("multi", "2 workers, PostgreSQL: throughput", n / median(walls["pg-2"]), n / base, "mails/s"))
+    sec.rows.append(
+        Row("multi", "2 workers, PostgreSQL: throughput", n / median(walls["pg-2"]), n / base, "mails/s")
+    )
     return sec

@@ -20,7 +20,7 @@ from mailbot.decisions import Adopt, Decision, Instruct, Penalty, Reject, Undo, 
 from mailbot.ledger import Event
 from mailbot.periods import parse_period
 from mailbot.rules import ScoringRules, load_rules
-from mailbot.scoring import ScoredItem, ScoreRow, score_period
+from mailbot.scoring import ScoredItem, score_period
 from mailbot.units import Unit
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -46,7 +46,10 @@ def make_units(n: int, seed: int = 7) -> list[Unit]:
         for k in range(max(1, round(n * share))):
             units.append(Unit(f"{series}-{k:04d}", f"{series}单位{k:04d}", series))
     parents = [u.id for u in units if u.series == "部门A"]
-    units = [Unit(u.id, u.name, u.series, parent=rng.choice(parents)) if u.series == "直报点A" else u for u in units]
+    units = [
+        Unit(u.id, u.name, u.series, parent=rng.choice(parents)) if u.series == "直报点A" else u
+        for u in units
+    ]
     return units[:n]
 
 
@@ -91,27 +94,6 @@ def trivial_pass(items: list[ScoredItem], events: list[Event]) -> Counter[str | 
     """The baseline: one pass over the events, counting them by unit."""
     unit_of = {i.id: i.unit_id for i in items}
     return Counter(unit_of[e.item_id] for e in events)
-
-
-def bulletin_data(rows: list[ScoreRow], rules: ScoringRules, label: str, received: int) -> object:
-    """BulletinData for a month from real score rows."""
-    from datetime import date
-
-    from mailbot.bulletin import BulletinData, issue_number
-
-    period = parse_period(label, rules.calendar)
-    return BulletinData(
-        office="广州市人民政府办公厅",
-        title="政务信息工作通报",
-        year=YEAR,
-        number=issue_number(period, rules.calendar),
-        period=period,
-        issued=date(YEAR, 11, 1),
-        rows=rows,
-        series_order=[s.name for s in rules.ruleset_for(period).series],
-        received=received,
-        adopted=sum(r.adopted for r in rows),
-    )
 
 
 def ledger(size: Size) -> tuple[ScoringRules, list[Unit], list[ScoredItem], list[Event]]:

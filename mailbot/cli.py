@@ -84,13 +84,18 @@ def _dump(data: Any) -> None:
 def _deliver(rt: Runtime) -> None:
     from mailbot.outbox import deliver
 
+    sent = deferred = dead = 0
     try:
-        report = deliver(rt.engine, rt.transport)
+        while True:
+            report = deliver(rt.engine, rt.transport)
+            sent, deferred, dead = sent + report.sent, deferred + report.deferred, dead + report.dead
+            if report.deferred or not (report.sent or report.dead):
+                break
     except MailbotError as exc:
         typer.echo(f"outbox: not delivered now ({exc}); queued mail stays in the outbox", err=True)
         return
-    if report.sent or report.deferred or report.dead:
-        typer.echo(f"outbox: sent {report.sent}, deferred {report.deferred}, refused {report.dead}", err=True)
+    if sent or deferred or dead:
+        typer.echo(f"outbox: sent {sent}, deferred {deferred}, refused {dead}", err=True)
 
 
 @app.command("check-config")

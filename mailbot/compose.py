@@ -10,8 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email import encoders
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +56,19 @@ def header_safe(value: str) -> str:
     return "".join(" " if (ord(c) < 32 or ord(c) == 127) else c for c in value).strip()
 
 
+def _encoded(value: str) -> str:
+    """A header value as RFC 2047 encoded-words when it is not plain ASCII."""
+    value = header_safe(value)
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def _address(value: str) -> str:
+    name, addr = parseaddr(header_safe(value))
+    if not name:
+        return addr or header_safe(value)
+    return formataddr((name, addr), charset="utf-8")
+
+
 def build(
     *,
     sender: str,
@@ -64,12 +82,33 @@ def build(
     references: Sequence[str] = (),
     auto: str = "auto-replied",
     attachments: Sequence[tuple[str, str, bytes]] = (),
-) -> EmailMessage:
-    """An EmailMessage with our standard headers; attachments are (filename, content type, bytes)."""
-    msg = EmailMessage()
-    msg["From"] = header_safe(sender)
-    msg["To"] = ", ".join(header_safe(a) for a in to)
-    msg["Subject"] = header_safe(subject)
+) -> Message:
+    """A MIME message with our standard headers; attachments are (filename, content type, bytes).
+
+    Built with the compat32 MIME classes: several times faster than EmailMessage's
+    default policy, which matters for a backlog of thousands of receipts.
+    """
+    body: Message = MIMEText(text, "plain", "utf-8")
+    if html is not None:
+        alt = MIMEMultipart("alternative")
+        alt.attach(body)
+        alt.attach(MIMEText(html, "html", "utf-8"))
+        body = alt
+    if attachments:
+        mixed = MIMEMultipart("mixed")
+        mixed.attach(body)
+        for filename, ctype, data in attachments:
+            maintype, _, subtype = ctype.partition("/")
+            part = MIMEBase(maintype or "application", subtype or "octet-stream")
+            part.set_payload(data)
+            encoders.encode_base64(part)
+            part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", header_safe(filename)))
+            mixed.attach(part)
+        body = mixed
+    msg = body
+    msg["From"] = _address(sender)
+    msg["To"] = ", ".join(_address(a) for a in to)
+    msg["Subject"] = _encoded(subject)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = f"<{header_safe(message_id)}>"
     if in_reply_to:
@@ -82,15 +121,4 @@ def build(
     msg["Auto-Submitted"] = auto
     msg["X-Auto-Response-Suppress"] = "All"
     msg["Precedence"] = "bulk" if auto == "auto-generated" else "auto_reply"
-    msg.set_content(text, subtype="plain", charset="utf-8")
-    if html is not None:
-        msg.add_alternative(html, subtype="html", charset="utf-8")
-    for filename, ctype, data in attachments:
-        maintype, _, subtype = ctype.partition("/")
-        msg.add_attachment(
-            data,
-            maintype=maintype or "application",
-            subtype=subtype or "octet-stream",
-            filename=header_safe(filename),
-        )
     return msg

@@ -130,7 +130,8 @@ def extract_text(att: Attachment, *, max_bytes: int) -> DocumentText:
 def _too_large(name: str, size: int, limit: int) -> RefusedMail:
     return RefusedMail(
         "too_large",
-        f"附件《{name}》解开后约 {size / 1e6:.1f} MB，超过上限 {limit / 1e6:.0f} MB。",
+        # .3g: a 500 KB limit reads "0.5 MB", not "0 MB"; the default reads "50 MB".
+        f"附件《{name}》解开后约 {size / 1e6:.1f} MB，超过上限 {limit / 1e6:.3g} MB。",
         seen=f"{name}: {size} bytes",
     )
 

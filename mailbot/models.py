@@ -182,8 +182,6 @@ class OutboxRow(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
-    claimed_by: str | None = None
-    claimed_until: datetime | None = None
 
 
 class Counter(SQLModel, table=True):

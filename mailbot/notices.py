@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import parseaddr
 from typing import Any
 
@@ -48,7 +48,7 @@ def queue(
     attachments: Sequence[tuple[str, str, bytes]] = (),
     priority: int = PRIORITY_NORMAL,
     auto: str = "auto-replied",
-) -> EmailMessage:
+) -> Message:
     """Render `template` for one recipient and add it to the outbox (idempotent by dedupe key)."""
     now = rt.now()
     ctx = {"office": rt.config.office.name, "item_id": item_id, "heading": subject, **context}

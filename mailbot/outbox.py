@@ -2,24 +2,24 @@
 
 A row is written in the same transaction as whatever caused it (an item, a
 decision, a bulletin), keyed by a dedupe key so that redoing that work after
-a crash finds the row already there. Delivery claims a row, sends it with its
+a crash finds the row already there. Delivery locks a row (a row lock on
+PostgreSQL, a file lock on SQLite: both die with the process), sends it with its
 stable Message-ID and marks it sent; a temporary failure backs off and retries.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
 import os
 import random
-import secrets
-import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.policy import SMTP
+from email.message import Message
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 
 # Seconds to wait after the n-th failure (jitter is added): 30 s … 6 h.
 _BACKOFF = (30, 60, 120, 300, 900, 1800, 3600, 7200, 21600)
-_CLAIM_SECONDS = 120
-WORKER = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def enqueue(
@@ -41,7 +39,7 @@ def enqueue(
     *,
     dedupe_key: str,
     kind: str,
-    message: EmailMessage,
+    message: Message,
     rcpt_to: Sequence[str],
     mail_from: str,
     item_id: str | None = None,
@@ -62,13 +60,18 @@ def enqueue(
             mail_from=mail_from,
             rcpt_to=list(rcpt_to),
             subject=str(message["Subject"] or ""),
-            raw=message.as_bytes(policy=SMTP),
+            raw=_crlf(message.as_bytes()),
             priority=priority,
             created_at=now or utcnow(),
             next_attempt_at=now or utcnow(),
         )
     )
     return True
+
+
+def _crlf(raw: bytes) -> bytes:
+    """Line endings as SMTP wants them (compat32 writes bare LF)."""
+    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
 def sent_today(session: Session, address: str, now: dt.datetime) -> int:
@@ -89,102 +92,101 @@ class DeliveryReport:
     dead: int
 
 
-def _claim_next(engine: Engine, now: dt.datetime) -> OutboxRow | None:
-    """Claim the most urgent due row for this worker, or None when nothing is due.
 
-    One row at a time, right before it is sent, so a claim never expires while
-    a long batch is still being worked through (another daemon would then send
-    the same row). The claim is a compare-and-set UPDATE: only one worker's
-    UPDATE can match an unclaimed row, on SQLite and PostgreSQL alike.
+@contextmanager
+def _sqlite_sender_lock(engine: Engine) -> Iterator[bool]:
+    """On SQLite one process at a time delivers: an flock beside the database file.
+
+    The kernel drops the lock when its process dies, so a SIGKILLed sender
+    never leaves mail claimed: the next process simply takes over.
     """
-    until = now + dt.timedelta(seconds=_CLAIM_SECONDS)
-    for _ in range(20):  # lost races: try the next candidate
-        with session_scope(engine) as s:
-            row_id = s.exec(
-                select(OutboxRow.id)
-                .where(
-                    OutboxRow.status == OutboxStatus.QUEUED,
-                    OutboxRow.next_attempt_at <= now,
-                    or_(col(OutboxRow.claimed_until).is_(None), col(OutboxRow.claimed_until) < now),
-                )
-                .order_by(col(OutboxRow.priority), col(OutboxRow.id))
-                .limit(1)
-            ).first()
-            if row_id is None:
-                return None
-            got = s.execute(
-                update(OutboxRow)
-                .where(
-                    col(OutboxRow.id) == row_id,
-                    col(OutboxRow.status) == OutboxStatus.QUEUED,
-                    or_(col(OutboxRow.claimed_until).is_(None), col(OutboxRow.claimed_until) < now),
-                )
-                .values(claimed_by=WORKER, claimed_until=until)
-            ).rowcount  # type: ignore[attr-defined]
-        if got:
-            with session_scope(engine) as s:
-                return s.get(OutboxRow, row_id)
-    return None
+    path = engine.url.database or ""
+    if not path or path == ":memory:":
+        yield True
+        return
+    fd = os.open(f"{path}.outbox-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _next_due(s: Session, now: dt.datetime, *, lock: bool) -> OutboxRow | None:
+    q = (
+        select(OutboxRow)
+        .where(OutboxRow.status == OutboxStatus.QUEUED, OutboxRow.next_attempt_at <= now)
+        .order_by(col(OutboxRow.priority), col(OutboxRow.id))
+        .limit(1)
+    )
+    if lock:
+        # PostgreSQL: the row lock lives as long as this transaction, and the server
+        # releases it if the daemon dies; other daemons skip locked rows.
+        q = q.with_for_update(skip_locked=True)
+    return s.exec(q).first()
 
 
 def deliver(
     engine: Engine, transport: Transport, *, limit: int = 500, now: dt.datetime | None = None
 ) -> DeliveryReport:
-    """Send due mail, most urgent first; returns counts. Never raises on a send failure."""
-    sent = deferred = dead = 0
+    """Send due mail, most urgent first; returns counts. Never raises on a send failure.
+
+    Each row is marked sent in its own commit right after the server accepted
+    it. A crash between the server's acceptance and that commit makes the next
+    pass send it again with the same Message-ID: SMTP offers nothing better.
+    """
     now = now or utcnow()
+    if engine.dialect.name == "sqlite":
+        with _sqlite_sender_lock(engine) as mine:
+            if not mine:
+                return DeliveryReport(0, 0, 0)
+            return _deliver(engine, transport, limit, now, lock=False)
+    return _deliver(engine, transport, limit, now, lock=True)
+
+
+def _deliver(
+    engine: Engine, transport: Transport, limit: int, now: dt.datetime, *, lock: bool
+) -> DeliveryReport:
+    sent = deferred = dead = 0
     for _ in range(limit):
-        row = _claim_next(engine, now)
-        if row is None:
-            break
-        try:
-            transport.send(row.raw, row.mail_from, row.rcpt_to, row.message_id)
-        except PermanentSendError as exc:
-            _finish(engine, row, status=OutboxStatus.DEAD, error=str(exc))
-            log.error("outbox %s (%s) refused for good: %s", row.message_id, row.item_id or "-", exc)
-            dead += 1
-            continue
-        except (TransportError, OSError) as exc:
-            # The server is down or busy: back off and leave the rest for the next pass.
-            _defer(engine, row, str(exc))
-            deferred += 1
-            log.warning("outbox: deferred %s: %s", row.message_id, exc)
-            break
-        _finish(engine, row, status=OutboxStatus.SENT, error=None)
-        sent += 1
+        with session_scope(engine) as s:
+            row = _next_due(s, now, lock=lock)
+            if row is None:
+                break
+            try:
+                transport.send(row.raw, row.mail_from, row.rcpt_to, row.message_id)
+            except PermanentSendError as exc:
+                _mark(row, OutboxStatus.DEAD, str(exc))
+                s.add(row)
+                log.error("outbox %s (%s) refused for good: %s", row.message_id, row.item_id or "-", exc)
+                dead += 1
+                continue
+            except (TransportError, OSError) as exc:
+                # The server is down or busy: back off and leave the rest for the next pass.
+                _defer(row, str(exc))
+                s.add(row)
+                deferred += 1
+                log.warning("outbox: deferred %s: %s", row.message_id, exc)
+                break
+            _mark(row, OutboxStatus.SENT, None)
+            s.add(row)
+            sent += 1
     return DeliveryReport(sent, deferred, dead)
 
 
-def _finish(engine: Engine, row: OutboxRow, *, status: OutboxStatus, error: str | None) -> None:
-    with session_scope(engine) as s:
-        s.execute(
-            update(OutboxRow)
-            .where(col(OutboxRow.id) == row.id)
-            .values(
-                status=status,
-                sent_at=utcnow(),
-                last_error=error,
-                attempts=row.attempts + 1,
-                claimed_by=None,
-                claimed_until=None,
-            )
-        )
+def _mark(row: OutboxRow, status: OutboxStatus, error: str | None) -> None:
+    row.status, row.sent_at, row.last_error, row.attempts = status, utcnow(), error, row.attempts + 1
 
 
-def _defer(engine: Engine, row: OutboxRow, error: str) -> None:
+def _defer(row: OutboxRow, error: str) -> None:
     delay = _BACKOFF[min(row.attempts, len(_BACKOFF) - 1)] * (0.8 + 0.4 * random.random())
-    with session_scope(engine) as s:
-        s.execute(
-            update(OutboxRow)
-            .where(col(OutboxRow.id) == row.id)
-            .values(
-                attempts=row.attempts + 1,
-                last_error=error[:500],
-                claimed_by=None,
-                claimed_until=None,
-                next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
-            )
-        )
+    row.attempts += 1
+    row.last_error = error[:500]
+    row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
 
 
 @dataclass(frozen=True, slots=True)

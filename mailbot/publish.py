@@ -141,7 +141,7 @@ def build_mail(
     p: Planned,
     xlsx: bytes,
     cache: dict[str, tuple[str, str]] | None = None,
-) -> compose.EmailMessage:
+) -> compose.Message:
     """The bulletin as one unit's copy: its own line first, HTML + text + the .xlsx.
 
     `cache` keeps each unit's rendering for its other addresses (rendering dominates the cost).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -42,9 +43,14 @@ class Runtime:
         return engine
 
     def directory(self) -> UnitDirectory:
-        """Units as the database has them now (a CLI import may have added some)."""
+        """Units as the database has them (re-read at most every 30 s: a CLI import may add some)."""
+        cached = self.__dict__.get("_directory")
+        if cached is not None and time.monotonic() - cached[0] < 30:
+            return cached[1]
         with session_scope(self.engine) as s:
-            return load_directory(s)
+            directory = load_directory(s)
+        self.__dict__["_directory"] = (time.monotonic(), directory)
+        return directory
 
     @property
     def secret(self) -> bytes:
@@ -73,7 +79,9 @@ class Runtime:
     @cached_property
     def transport(self) -> Transport:
         """The outgoing transport."""
-        return open_transport(self.config.smtp.url, self.config.smtp_password, base_dir=self.config.base_dir)
+        transport = open_transport(self.config.smtp.url, self.config.smtp_password, base_dir=self.config.base_dir)
+        transport.open()  # one SMTP connection for all sends of this process, re-opened if dropped
+        return transport
 
     @cached_property
     def rules(self) -> ScoringRules:
@@ -101,5 +109,7 @@ class Runtime:
         """Release the mailbox connection and the database pool."""
         if "mailbox" in self.__dict__:
             self.mailbox.close()
+        if "transport" in self.__dict__:
+            self.transport.close()
         if "engine" in self.__dict__:
             self.engine.dispose()

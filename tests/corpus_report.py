@@ -78,14 +78,16 @@ def tabulate(
     by_ref = Counter(ref for ref, _ in replies if ref)
     unthreaded = Counter(to.lower() for ref, to in replies if not ref)
     by_print: dict[str, Mapping[str, object]] = {}
-    for m in messages:
-        raw = archived.get(str(m["sha256"]))
+    for row in messages:
+        raw = archived.get(str(row["sha256"]))
         if raw is not None:
-            by_print[fingerprint(raw)] = m
+            by_print[fingerprint(raw)] = row
     out = []
     for f in files:
         m = by_print.get(fingerprint(f.read_bytes()))
-        disposition = str(m["disposition"]) if m is not None and m["disposition"] in DISPOSITIONS else "unhandled"
+        disposition = (
+            str(m["disposition"]) if m is not None and m["disposition"] in DISPOSITIONS else "unhandled"
+        )
         rule = str(m.get("rule") or "") if m is not None else ""
         answered = 0
         if m is not None:
@@ -132,7 +134,9 @@ def render(outcomes: Sequence[Outcome]) -> str:
         counts = Counter(o.disposition for o in rows)
         name = "**total**" if c is None else c
         cells = [str(counts.get(col, 0)) for col in cols]
-        lines.append(f"| {name} | {len(rows)} | " + " | ".join(cells) + f" | {sum(o.answered > 0 for o in rows)} |")
+        lines.append(
+            f"| {name} | {len(rows)} | " + " | ".join(cells) + f" | {sum(o.answered > 0 for o in rows)} |"
+        )
     lines += ["", "## Rules applied", "", "| disposition | rule | files |", "|---|---|---:|"]
     for (disp, rule), n in sorted(Counter((o.disposition, o.rule or "—") for o in outcomes).items()):
         lines.append(f"| {disp} | {rule} | {n} |")

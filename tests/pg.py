@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 from tests.servers import HOST, free_port
 
@@ -44,6 +45,7 @@ class Postgres:
         self.data = self.root / "data"
         self._user = pwd.getpwnam("postgres")
         self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -66,13 +68,14 @@ class Postgres:
                                   "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"),
                 check=True, capture_output=True,
             )  # fmt: skip
+        self._log = (self.root / "postgres.log").open("ab")
         self._proc = subprocess.Popen(
             self._as_postgres(
                 str(self.bin / "postgres"), "-D", str(self.data), "-h", HOST, "-p", str(self.port),
                 "-k", str(self.root), "-c", "fsync=off", "-c", "synchronous_commit=off",
                 "-c", "full_page_writes=off", "-c", "max_connections=100",
             ),
-            stdout=subprocess.DEVNULL, stderr=open(self.root / "postgres.log", "wb"), start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=self._log, start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -93,7 +96,9 @@ class Postgres:
         """Create database `name` (if missing) and return its URL."""
         import psycopg
 
-        with psycopg.connect(host=HOST, port=self.port, user="postgres", dbname="postgres", autocommit=True) as c:
+        with psycopg.connect(
+            host=HOST, port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as c:
             exists = c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
             if not exists:
                 c.execute(f'CREATE DATABASE "{name}"')
@@ -102,6 +107,9 @@ class Postgres:
     def stop(self) -> None:
         """Fast shutdown (SIGINT); SIGKILL the group if it lingers."""
         proc, self._proc = self._proc, None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         if proc is None or proc.poll() is not None:
             return
         proc.send_signal(signal.SIGINT)

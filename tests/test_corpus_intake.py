@@ -30,7 +30,9 @@ def test_every_corpus_mail_is_accounted_for_and_no_bounce_is_answered(
     assert len(files) == 386, f"corpus not found or changed at {corpus_report.CORPUS}"
     cats = corpus_report.categories()
     address, password, url = imap_account
-    office = make_office(tmp_path / "office", mailbox_url=url, smtp_url=smtp_capture.url, imap_password=password)
+    office = make_office(
+        tmp_path / "office", mailbox_url=url, smtp_url=smtp_capture.url, imap_password=password
+    )
     dovecot.seed(address, (f.read_bytes() for f in files))
 
     proc = office.run("poll", "--once", check=False, timeout=240)
@@ -41,7 +43,9 @@ def test_every_corpus_mail_is_accounted_for_and_no_bounce_is_answered(
     messages = office.json("messages", "list")
     assert len(messages) == 386  # one row per mail, none lost, none filed twice
     archive = office.root / "var" / "archive"
-    archived = {str(m["sha256"]): (archive / m["sha256"][:2] / f"{m['sha256']}.eml").read_bytes() for m in messages}
+    archived = {
+        str(m["sha256"]): (archive / m["sha256"][:2] / f"{m['sha256']}.eml").read_bytes() for m in messages
+    }
     sent = [parse(c.content) for c in smtp_capture.messages]
     replies = [(str(msg["In-Reply-To"] or "").strip().strip("<>"), str(msg["To"])) for msg in sent]
     outcomes = corpus_report.tabulate(files, cats, messages, archived, replies)
@@ -51,7 +55,9 @@ def test_every_corpus_mail_is_accounted_for_and_no_bounce_is_answered(
 
     lost = [(o.file, o.disposition) for o in outcomes if o.disposition in ("unhandled", "failed")]
     assert lost == []
-    answered = [(o.file, o.category) for o in outcomes if o.category in corpus_report.NEVER_ANSWER and o.answered]
+    answered = [
+        (o.file, o.category) for o in outcomes if o.category in corpus_report.NEVER_ANSWER and o.answered
+    ]
     assert answered == []
     # Every mail mailbot sent answers one corpus mail, is marked automatic and goes to a person.
     known = {str(m["message_id"]) for m in messages}

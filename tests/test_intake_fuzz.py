@@ -111,7 +111,11 @@ def as_officer(raw: bytes) -> bytes:
     end = _HEADER_END.search(raw)
     head_end = end.start() + 1 if end else len(raw)
     head = _HEADER_LINE.sub(
-        lambda m: b"" if re.match(rb"(?i)(from|subject|sender|auto-submitted|precedence|list-id):", m.group(0)) else m.group(0),
+        lambda m: (
+            b""
+            if re.match(rb"(?i)(from|subject|sender|auto-submitted|precedence|list-id):", m.group(0))
+            else m.group(0)
+        ),
         raw[:head_end],
     )
     return b"From: " + OFFICER.encode() + b"\nSubject: " + SUBJECT.encode() + b"\n" + head + raw[head_end:]
@@ -138,7 +142,9 @@ def _check(desk: Desk, raws: list[bytes]) -> None:
     assert list((desk.inbox / "new").iterdir()) == [] and list((desk.inbox / "cur").iterdir()) == []
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(
     file=st.sampled_from(FILES),
     corruptions=st.lists(ops, min_size=1, max_size=4),
