@@ -56,10 +56,10 @@ def header_safe(value: str) -> str:
     return "".join(" " if (ord(c) < 32 or ord(c) == 127) else c for c in value).strip()
 
 
-def _encoded(value: str) -> str:
-    """A header value as RFC 2047 encoded-words when it is not plain ASCII."""
+def _encoded(value: str) -> str | Header:
+    """A header value, as RFC 2047 encoded-words (folded by the generator) when not plain ASCII."""
     value = header_safe(value)
-    return value if value.isascii() else Header(value, "utf-8").encode()
+    return value if value.isascii() else Header(value, "utf-8", header_name="Subject")
 
 
 def _address(value: str) -> str:
@@ -108,7 +108,7 @@ def build(
     msg = body
     msg["From"] = _address(sender)
     msg["To"] = ", ".join(_address(a) for a in to)
-    msg["Subject"] = _encoded(subject)
+    msg["Subject"] = _encoded(subject)  # type: ignore[assignment]
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = f"<{header_safe(message_id)}>"
     if in_reply_to:

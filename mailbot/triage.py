@@ -104,10 +104,9 @@ def triage(
     info = parse_subject(mail.subject, today)
     if is_reviewer and (refers_to_us or item_ref):
         return Reply(item_ref, True)
-    if refers_to_us and not directory.units_of_officer(sender):
-        return Reply(item_ref, False)
-    if refers_to_us and info.correction_of is None and item_ref is not None:
-        # An officer answering a receipt or notice ("收到，谢谢"): recorded, not filed as a new item.
+    if info.correction_of is None and (refers_to_us or item_ref is not None):
+        # Anyone else answering a mail about an item (an officer's "收到，谢谢" to a receipt,
+        # a forwarded review request): recorded and answered, never filed as a new item.
         return Reply(item_ref, False)
     try:
         return _submission(mail, info, size=size, directory=directory, today=today, limits=limits)
