@@ -102,7 +102,9 @@ def build(
             part = MIMEBase(maintype or "application", subtype or "octet-stream")
             part.set_payload(data)
             encoders.encode_base64(part)
-            part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", header_safe(filename)))
+            part.add_header(
+                "Content-Disposition", "attachment", filename=("utf-8", "", header_safe(filename))
+            )
             mixed.attach(part)
         body = mixed
     msg = body

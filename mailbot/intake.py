@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mailbot import notices, similarity
+from mailbot.errors import RefusedMail
 from mailbot.mailbox import Fetched
 from mailbot.mime import ParsedMail, parse_mail
 from mailbot.models import AttachmentRow, Disposition, Item, ItemStatus, MessageRow, utcnow
@@ -163,8 +164,34 @@ def _file(rt: Runtime, fetched: Fetched, sha: str, path: str) -> str:
 
             review.handle_reply(rt, s, row, mail, verdict, refers, received)
         else:
-            _accept(rt, s, row, mail, verdict, received, mid)
+            refusal = _check_correction(s, verdict)
+            if refusal is not None:
+                _refuse(rt, s, row, mail, refusal, received)
+            else:
+                _accept(rt, s, row, mail, verdict, received, mid)
         return row.disposition
+
+
+def _check_correction(s: Session, sub: Submission) -> Refuse | None:
+    """【更正#N】 may only replace the sender's own unit's earlier item."""
+    target = sub.info.correction_of
+    if target is None:
+        return None
+    old = s.get(Item, target)
+    if (
+        old is None
+        or old.unit_id != sub.unit.id
+        or old.status in (ItemStatus.REFUSED, ItemStatus.QUARANTINED)
+    ):
+        detail = (
+            f"要更正的信息 {target} 不存在。"
+            if old is None or old.status in (ItemStatus.REFUSED, ItemStatus.QUARANTINED)
+            else f"信息 {target} 由 {old.unit_name} 报送，不能由 {sub.unit.name} 更正。"
+        )
+        return Refuse(
+            RefusedMail("bad_correction", detail, seen=f"【更正#{target}】"), unit=sub.unit, fields=sub.fields
+        )
+    return None
 
 
 def _refers_to_us(rt: Runtime, mail: ParsedMail) -> str | None:
@@ -241,6 +268,14 @@ def _accept(
     flags: list[str] = []
     if sub.info.urgent:
         flags.append("紧急")
+    if sub.info.correction_of:
+        flags.append("更正")
+        old = s.get(Item, sub.info.correction_of)
+        if old is not None:
+            # The old item stays for the record but is no longer scored; reviewers see its decisions.
+            old.status = ItemStatus.SUPERSEDED
+            old.flags = [*old.flags, "已被更正"]
+            s.add(old)
     if sub.info.yuegao_tagged:
         flags.append("约稿")
         if sub.info.yuegao is not None:

@@ -92,7 +92,6 @@ class DeliveryReport:
     dead: int
 
 
-
 @contextmanager
 def _sqlite_sender_lock(engine: Engine) -> Iterator[bool]:
     """On SQLite one process at a time delivers: an flock beside the database file.

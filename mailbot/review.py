@@ -187,6 +187,9 @@ def queue_request(
             "commands": COMMAND_TABLE,
             "received_at": rt.local(item.received_at.replace(tzinfo=item.received_at.tzinfo or dt.UTC)),
             "attachments": [f[0] for f in files],
+            "old_decisions": [f"{describe(e.decision)}（{e.by}）" for e in ledger_events(s, item.correction_of)]
+            if item.correction_of
+            else [],
         },
         item_id=item.id,
         attachments=files,

@@ -79,7 +79,9 @@ class Runtime:
     @cached_property
     def transport(self) -> Transport:
         """The outgoing transport."""
-        transport = open_transport(self.config.smtp.url, self.config.smtp_password, base_dir=self.config.base_dir)
+        transport = open_transport(
+            self.config.smtp.url, self.config.smtp_password, base_dir=self.config.base_dir
+        )
         transport.open()  # one SMTP connection for all sends of this process, re-opened if dropped
         return transport
 

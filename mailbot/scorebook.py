@@ -14,6 +14,7 @@ from functools import cached_property
 from sqlmodel import Session, col, select
 
 from mailbot import ledger, scoring
+from mailbot.decisions import Penalty
 from mailbot.models import EventRow, Item, ItemStatus
 from mailbot.periods import Period, parse_period
 from mailbot.rules import ScoringRules
@@ -63,12 +64,35 @@ class Scorebook:
         return parse_period(label, self.rules.calendar)
 
     @cached_property
+    def _missed(self) -> tuple[list[scoring.ScoredItem], list[ledger.Event]]:
+        """A 约稿 not answered by its deadline is a penalty on that day: a synthetic item and event.
+
+        The penalty's points come from the rules (Penalty with 0 points = the
+        rules' figure for the named penalty), like a late answer's.
+        """
+        from mailbot.yuegao import deadline, missed
+
+        items, events = [], []
+        for n, (request, unit_id) in enumerate(missed(self.rt, self.s, self.rt.now())):
+            when = deadline(request, self.rt)
+            rs = self.rules.ruleset_at(when)
+            name = rs.late_commission_penalty
+            if not name:
+                continue
+            iid = f"约稿#{request.id}:{unit_id}"
+            items.append(scoring.ScoredItem(iid, unit_id, when, f"约稿#{request.id}《{request.title}》未报送"))
+            events.append(ledger.Event(iid, -(1_000_000 + n), when, "system", Penalty(0, name)))
+        return items, events
+
+    @cached_property
     def _items(self) -> list[scoring.ScoredItem]:
-        return [scored_item(i) for i in self.s.exec(select(Item).where(col(Item.id).not_like("R%"))).all()]
+        rows = self.s.exec(select(Item).where(col(Item.id).not_like("R%"))).all()
+        return [scored_item(i) for i in rows] + self._missed[0]
 
     @cached_property
     def _events(self) -> list[ledger.Event]:
-        return [ledger_event(r) for r in self.s.exec(select(EventRow).order_by(col(EventRow.id))).all()]
+        rows = self.s.exec(select(EventRow).order_by(col(EventRow.id))).all()
+        return [ledger_event(r) for r in rows] + self._missed[1]
 
     def rows(self, period: Period) -> list[scoring.ScoreRow]:
         """Every unit's row for the period (SPEC §8 `scores`)."""
