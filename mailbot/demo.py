@@ -32,6 +32,7 @@ from mailbot.runtime import Runtime
 from mailbot.scorebook import Scorebook
 from mailbot.scoring import format_points
 from mailbot.store import session_scope
+from mailbot.yuegao import new_request
 
 TZ = ZoneInfo("Asia/Shanghai")
 REPO = Path(__file__).resolve().parent.parent
@@ -193,16 +194,45 @@ def _submissions(month_start: dt.date, rng: random.Random) -> list[tuple[dt.date
             at + dt.timedelta(hours=4),
             samples.submission(
                 sender=_officer("BA01"),
-                subject="【约稿】"
+                subject="【约稿#1】"
                 + samples.labelled_subject(
                     "关于四季度经济运行情况的分析", "市发改委", "罗平", "许娜", "020-83133123"
                 ),
                 body="按照约稿要求，现报送四季度经济运行分析。全市地区生产总值同比增长5.2%。",
                 date=at + dt.timedelta(hours=4),
             ),
-            "约稿 answer",
+            "约稿#1 answer, on time",
         )
     )
+    # A direct-report point sends its parent's piece almost word for word: flagged 雷同.
+    twin = dt.datetime.combine(month_start + dt.timedelta(days=19), dt.time(16, 5), TZ)
+    parent_text = samples.body_text("市地税局", "税收征管改革", random.Random(7))
+    for uid, name, signer, reporter, phone, text in (
+        ("BA20", "市地税局", "邓辉", "彭丹", "020-38381234", parent_text),
+        (
+            "ZA20",
+            "市地税局第二稽查局",
+            "杜刚",
+            "叶青",
+            "020-38385678",
+            parent_text.replace("市地税局", "第二稽查局"),
+        ),
+    ):
+        twin += dt.timedelta(minutes=30)
+        out.append(
+            (
+                twin,
+                samples.submission(
+                    sender=_officer(uid),
+                    date=twin,
+                    body=text,
+                    subject=samples.labelled_subject(
+                        f"{name}深化税收征管改革", name, signer, reporter, phone
+                    ),
+                ),
+                "雷同 pair" if uid == "ZA20" else "labelled",
+            )
+        )
     return sorted(out, key=lambda t: t[0])
 
 
@@ -241,6 +271,18 @@ def run_demo(
     clock = FixedClock(dt.datetime.combine(month_start, dt.time(8), TZ).astimezone(dt.UTC))
     rt = Runtime(load_config(config), clock=clock)
     say(f"[1/5] office set up in {root} — 130 units of the Guangzhou list, Guangzhou scoring rules")
+    d = rt.directory()
+    with session_scope(rt.engine) as s:
+        new_request(
+            rt,
+            s,
+            title="四季度经济运行情况分析",
+            units=[u for u in (d.get("BA01"), d.get("QX01")) if u],
+            due=month_start + dt.timedelta(days=20),
+            text="请围绕四季度经济运行情况、存在问题和对策建议报送。",
+        )
+    deliver(rt.engine, rt.transport, now=clock.now())
+    say("      约稿#1 mailed to 市发改委 and 越秀区政府 (due in 20 days)")
     mails = _submissions(month_start, rng)
     say(f"[2/5] {len(mails)} mails arrive over {month_start:%Y-%m}, polled as they come")
     decided = 0

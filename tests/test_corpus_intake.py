@@ -63,7 +63,7 @@ def test_every_corpus_mail_is_accounted_for_and_no_bounce_is_answered(
     known = {str(m["message_id"]) for m in messages}
     senders = {str(m["from"]) for m in messages if str(m["message_id"]).endswith(corpus_report.NO_MESSAGE_ID)}
     for msg, (ref, to) in zip(sent, replies, strict=True):
-        assert ref in known if ref else to.lower() in senders
+        assert (ref in known) if ref else (to.lower() in senders), (ref, to)
         assert msg["Auto-Submitted"] == "auto-replied"
         local = str(msg["To"]).split("@")[0].lower()
         assert local not in {"mailer-daemon", "postmaster"}
