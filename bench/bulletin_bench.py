@@ -53,7 +53,7 @@ def run(size: Size, runs: int) -> Section:
         out: str | bytes = b""
         for _ in range(runs):
             with Timer() as t:
-                out = fn(data)  # type: ignore[operator]
+                out = fn(data)
             times.append(t.seconds)
         sec.rows.append(
             Row("bulletin", f"{name}, {len(out) / 1024:,.0f} KB", median(times), median(base), "s", tuple(times),

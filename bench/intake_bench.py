@@ -42,15 +42,15 @@ def db_counts(url: str) -> dict[str, Any]:
                 for k, v in s.exec(
                     select(MessageRow.disposition, func.count()).group_by(MessageRow.disposition)
                 ).all()
-            }  # type: ignore[call-overload]
+            }
             status = {
                 str(k): int(v)
                 for k, v in s.exec(select(Item.status, func.count()).group_by(Item.status)).all()
-            }  # type: ignore[call-overload]
+            }
             kinds = {
                 str(k): int(v)
                 for k, v in s.exec(select(OutboxRow.kind, func.count()).group_by(OutboxRow.kind)).all()
-            }  # type: ignore[call-overload]
+            }
             dup_mid = s.exec(
                 select(func.count()).select_from(
                     select(MessageRow.message_id)
@@ -129,7 +129,7 @@ def worker(config: str, profile: str | None = None) -> dict[str, Any]:
     start = time.time()
     report = poll_once(rt)
     end = time.time()
-    if profiler is not None:
+    if profiler is not None and profile:
         profiler.write(Path(profile))
     rt.close()
     return {

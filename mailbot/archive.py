@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 
@@ -44,6 +45,32 @@ class Archive:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+        return sha, path
+
+    def put_file(self, source: Path, *, move: bool) -> tuple[str, Path]:
+        """Store a large message from a file without reading it into memory; idempotent.
+
+        `move` renames a temporary spool file into place; otherwise the file is copied.
+        """
+        h = hashlib.sha256()
+        with open(source, "rb") as fh:
+            for block in iter(lambda: fh.read(1024 * 1024), b""):
+                h.update(block)
+        sha = h.hexdigest()
+        path = self.path_for(sha)
+        if path.exists():
+            if move:
+                source.unlink(missing_ok=True)
+            return sha, path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        if move:
+            os.replace(source, tmp)
+        else:
+            shutil.copyfile(source, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
         return sha, path
 
     def get(self, sha: str, suffix: str = ".eml") -> bytes:

@@ -204,7 +204,7 @@ def items_list(
                 r["unit_name"],
                 _clip(r["title"], 28),
                 (r["received_at"] or "")[:16],
-                r["score"] if r["score"] is not None else "",
+                f"{r['score']:g}" if r["score"] is not None else "",
                 "、".join(r["flags"]),
             ]
             for r in rows

@@ -71,7 +71,11 @@ def poll_once(rt: Runtime, stop: threading.Event | None = None) -> PassReport:
 
 def process(rt: Runtime, fetched: Fetched) -> str:
     """Handle one fetched mail end to end; returns its disposition. Never raises for a bad mail."""
-    sha, path = rt.archive.put(fetched.raw)
+    if fetched.spool is not None:
+        rt.archive.root.mkdir(parents=True, exist_ok=True)
+        sha, path = rt.archive.put_file(fetched.spool, move=fetched.spool_owned)
+    else:
+        sha, path = rt.archive.put(fetched.raw)
     with session_scope(rt.engine) as s:
         row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first()
         done = row is not None and row.disposition != Disposition.FAILED
@@ -112,7 +116,8 @@ def _message_id(mail: ParsedMail, sha: str) -> str:
 
 def _file(rt: Runtime, fetched: Fetched, sha: str, path: str) -> str:
     now = rt.now()
-    mail = parse_mail(fetched.raw)
+    # An oversized mail is read for its headers only: it will be refused, and must not fill the memory.
+    mail = parse_mail(fetched.raw, max_bytes=rt.config.limits.max_message_bytes)
     received = _received_at(mail, now)
     mid = _message_id(mail, sha)
     cfg = rt.config
@@ -123,7 +128,7 @@ def _file(rt: Runtime, fetched: Fetched, sha: str, path: str) -> str:
         row.mailbox, row.source_key = rt.mailbox.source_id, fetched.key
         row.uid, row.uidvalidity = fetched.uid, fetched.uidvalidity
         row.message_id, row.from_addr, row.subject = mid, mail.from_addr, mail.subject
-        row.received_at, row.size, row.archive_path = received, len(fetched.raw), path
+        row.received_at, row.size, row.archive_path = received, fetched.full_size, path
         row.attempts += 1
         row.updated_at = now
         s.add(row)
@@ -147,7 +152,7 @@ def _file(rt: Runtime, fetched: Fetched, sha: str, path: str) -> str:
         refers = _refers_to_us(rt, mail)
         verdict = triage(
             mail,
-            size=len(fetched.raw),
+            size=fetched.full_size,
             directory=rt.directory(),
             reviewers=cfg.review.reviewers,
             today=rt.local(received).date(),
@@ -378,7 +383,7 @@ def _failed(rt: Runtime, fetched: Fetched, sha: str, path: str, attempts: int, e
                 source_key=fetched.key,
                 message_id=f"{sha[:32]}@unparsed.invalid",
                 archive_path=path,
-                size=len(fetched.raw),
+                size=fetched.full_size,
             )
         row.attempts = attempts + 1
         row.disposition, row.reason, row.rule = Disposition.FAILED, error[:2000], "failed"

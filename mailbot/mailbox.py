@@ -28,6 +28,7 @@ import mailbox as stdlib_mailbox
 import os
 import re
 import ssl
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -58,7 +59,15 @@ class Fetched:
     key: str
     uid: int | None
     uidvalidity: int | None
-    raw: bytes
+    raw: bytes  # the whole message; only its header block when `spool` is set
+    size: int | None = None  # the message's full size in bytes
+    spool: Path | None = None  # a message over the spool limit, on disk instead of in memory
+    spool_owned: bool = False  # True when the spool file is a temporary copy the caller may move
+
+    @property
+    def full_size(self) -> int:
+        """The message's size, whether in memory or spooled."""
+        return self.size if self.size is not None else len(self.raw)
 
 
 @runtime_checkable
@@ -135,7 +144,12 @@ class ImapMailbox:
         verify_cert: bool = True,
         timeout: float = 60.0,
         poll_interval: float = 60.0,
+        spool_over: int | None = None,
+        spool_dir: Path | None = None,
     ) -> None:
+        # Messages larger than spool_over bytes are fetched in chunks to a file, never whole into memory.
+        self.spool_over = spool_over
+        self.spool_dir = spool_dir
         self.host = host
         self.port = port
         self.username = username
@@ -309,10 +323,21 @@ class ImapMailbox:
         step = max(1, batch_size)
         for i in range(0, len(uids), step):
             batch = uids[i : i + step]
-            data = self._run("UID FETCH", functools.partial(_fetch_bodies, uids=batch))
+            big: dict[int, int] = {}
+            if self.spool_over is not None:
+                sizes = self._run("UID FETCH", functools.partial(_fetch_sizes, uids=batch))
+                big = {u: s for u, s in sizes.items() if s > self.spool_over}
+            small = [u for u in batch if u not in big]
+            data = self._run("UID FETCH", functools.partial(_fetch_bodies, uids=small)) if small else {}
             if self._uidvalidity != uidvalidity:
                 raise TransportError(f"UIDVALIDITY of {self.source_id} changed during a fetch")
             for uid in batch:
+                if uid in big:
+                    spooled = self._spool(uid, uidvalidity, big[uid])
+                    if spooled is not None:
+                        self._high_uid = max(self._high_uid, uid)
+                        yield spooled
+                    continue
                 item = data.get(uid)
                 # A message expunged by someone else since the SEARCH is simply not there.
                 if item is None or b"BODY[]" not in item:
@@ -324,6 +349,41 @@ class ImapMailbox:
                     uidvalidity=uidvalidity,
                     raw=bytes(item[b"BODY[]"]),
                 )
+
+    def _spool(self, uid: int, uidvalidity: int | None, size: int) -> Fetched | None:
+        """Fetch one large message in 4 MB partial fetches into a temporary file."""
+        chunk = 4 * 1024 * 1024
+        if self.spool_dir is not None:
+            self.spool_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix="mailbot-spool-", suffix=".eml", dir=self.spool_dir)
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                offset = 0
+                while offset < size:
+                    part = self._run(
+                        "UID FETCH", functools.partial(_fetch_part, uid=uid, start=offset, length=chunk)
+                    )
+                    if not part:
+                        break
+                    fh.write(part)
+                    offset += len(part)
+            header = _header_block(path)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        if offset == 0:
+            path.unlink(missing_ok=True)
+            return None  # expunged meanwhile
+        return Fetched(
+            key=f"{uidvalidity}:{uid}",
+            uid=uid,
+            uidvalidity=uidvalidity,
+            raw=header,
+            size=offset,
+            spool=path,
+            spool_owned=True,
+        )
 
     def move(self, key: str, folder: str) -> None:
         """Move the message `key` to `folder`; no-op if it is gone or its UIDVALIDITY is stale."""
@@ -498,6 +558,29 @@ def _fetch_bodies(client: IMAPClient, uids: list[int]) -> dict[int, dict[bytes, 
     return result
 
 
+def _fetch_sizes(client: IMAPClient, uids: list[int]) -> dict[int, int]:
+    return {uid: int(d.get(b"RFC822.SIZE", 0)) for uid, d in client.fetch(uids, ["RFC822.SIZE"]).items()}
+
+
+def _fetch_part(client: IMAPClient, uid: int, start: int, length: int) -> bytes:
+    got = client.fetch([uid], [f"BODY.PEEK[]<{start}.{length}>"]).get(uid, {})
+    for key, value in got.items():
+        if key.startswith(b"BODY[]"):
+            return bytes(value or b"")
+    return b""
+
+
+def _header_block(path: Path, limit: int = 256 * 1024) -> bytes:
+    """The header block of a spooled message (up to the first blank line), for parsing without the body."""
+    with open(path, "rb") as fh:
+        head = fh.read(limit)
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        end = head.find(sep)
+        if end >= 0:
+            return head[: end + len(sep)]
+    return head
+
+
 def _mail_arrived(responses: list[Any]) -> bool:
     return any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
 
@@ -522,7 +605,9 @@ class MaildirMailbox:
 
     uidvalidity: int | None = None
 
-    def __init__(self, path: Path, *, poll_interval: float = 0.5) -> None:
+    def __init__(self, path: Path, *, poll_interval: float = 0.5, spool_over: int | None = None) -> None:
+        # Messages over spool_over bytes are handed out as their file, not read into memory.
+        self.spool_over = spool_over
         self.path = Path(path).absolute()
         self.poll_interval = poll_interval
         self.source_id = f"maildir:{self.path}"
@@ -605,14 +690,22 @@ class MaildirMailbox:
         self._seen = set()
         for key in self._oldest_first(self._index):
             try:
+                size = self._index[key].stat().st_size
+                if self.spool_over is not None and size > self.spool_over:
+                    self._seen.add(key)
+                    big = self._index[key]
+                    yield Fetched(
+                        key=key, uid=None, uidvalidity=None, raw=_header_block(big), size=size, spool=big
+                    )
+                    continue
                 raw = self._index[key].read_bytes()
             except FileNotFoundError:
                 # Renamed new/ -> cur/ by a reader, or moved away: look once more.
-                path = self._scan(self.path).get(key)
-                if path is None:
+                found = self._scan(self.path).get(key)
+                if found is None:
                     continue
-                self._index[key] = path
-                raw = path.read_bytes()
+                self._index[key] = found
+                raw = found.read_bytes()
             self._seen.add(key)
             yield Fetched(key=key, uid=None, uidvalidity=None, raw=raw)
 
@@ -683,6 +776,8 @@ def open_mailbox(
     config_file: str = "",
     timeout: float = 60.0,
     poll_interval: float = 60.0,
+    spool_over: int | None = None,
+    spool_dir: Path | None = None,
 ) -> Mailbox:
     """Build the mailbox for a SPEC §9 `[mailbox] url`; no network I/O happens until first use.
 
@@ -704,7 +799,7 @@ def open_mailbox(
         if not path_text:
             raise bad("maildir URL without a path")
         path = Path(path_text)
-        return MaildirMailbox(path if path.is_absolute() else Path(base_dir) / path)
+        return MaildirMailbox(path if path.is_absolute() else Path(base_dir) / path, spool_over=spool_over)
     if scheme not in ("imap", "imaps"):
         raise bad(f"unsupported scheme {scheme!r} (expected imap://, imaps:// or maildir://)")
     parts = urlsplit(url)
@@ -739,6 +834,8 @@ def open_mailbox(
         verify_cert=not _flag(query.get("insecure")),
         timeout=timeout,
         poll_interval=poll_interval,
+        spool_over=spool_over,
+        spool_dir=spool_dir,
     )
 
 

@@ -88,7 +88,7 @@ def queue(
     return message
 
 
-def _may_answer(rt: Runtime, s: Session, address: str, *, per_day: int) -> bool:
+def may_answer(rt: Runtime, s: Session, address: str, *, per_day: int) -> bool:
     """The loop guard: automatic replies to one address are capped per day."""
     if not address or "@" not in address:
         return False
@@ -105,7 +105,7 @@ def queue_refusal(
         return
     # Unknown senders are where spam and forgeries come from: one answer a day at most (no backscatter).
     per_day = 1 if err.rule == "unknown_sender" else rt.config.smtp.max_per_address_per_day
-    if not _may_answer(rt, s, mail.from_addr, per_day=per_day):
+    if not may_answer(rt, s, mail.from_addr, per_day=per_day):
         row.reason = (row.reason or "") + "（今日已回复过该地址，未再回复）"
         return
     unit = verdict.unit.name if verdict.unit else "越秀区政府"

@@ -169,7 +169,8 @@ def queue_request(
     files: list[tuple[str, str, bytes]] = []
     for att in s.exec(select(AttachmentRow).where(AttachmentRow.item_id == item.id)).all():
         try:
-            files.append((att.filename or att.safe_name, att.content_type, Path(att.path).read_bytes()))
+            # The sanitised name: a hostile one (../../x.jpg) must not reach reviewers' clients either.
+            files.append((att.safe_name, att.content_type, Path(att.path).read_bytes()))
         except OSError:
             log.warning("item %s: attachment %s missing from the archive", item.id, att.path)
     prefix = "【紧急】" if alert else ""
@@ -187,7 +188,9 @@ def queue_request(
             "commands": COMMAND_TABLE,
             "received_at": rt.local(item.received_at.replace(tzinfo=item.received_at.tzinfo or dt.UTC)),
             "attachments": [f[0] for f in files],
-            "old_decisions": [f"{describe(e.decision)}（{e.by}）" for e in ledger_events(s, item.correction_of)]
+            "old_decisions": [
+                f"{describe(e.decision)}（{e.by}）" for e in ledger_events(s, item.correction_of)
+            ]
             if item.correction_of
             else [],
         },
@@ -211,13 +214,15 @@ def handle_reply(
     item = s.get(Item, item_id) if item_id else None
     cfg = rt.config.review
 
-    def refuse(rule: str, reason: str, detail: str, *, answer: bool = True) -> None:
+    def refuse(rule: str, reason: str, detail: str) -> None:
         row.disposition, row.rule, row.reason = Disposition.REFUSED, rule, reason
         row.item_id = item.id if item else None
-        if answer and notices._may_answer(
-            rt, s, mail.from_addr, per_day=rt.config.smtp.max_per_address_per_day
-        ):
-            _queue_reply_error(rt, s, row, mail, item, detail)
+        if notices.may_answer(rt, s, mail.from_addr, per_day=rt.config.smtp.max_per_address_per_day):
+            # A non-reviewer is answered once per item: an unmarked auto-responder must not loop.
+            key = (
+                f"reply-error:{item.id if item else '-'}:{mail.from_addr}" if rule == "not_reviewer" else None
+            )
+            _queue_reply_error(rt, s, row, mail, item, detail, key=key)
 
     if not verdict.from_reviewer:
         refuse(
@@ -296,13 +301,20 @@ _STATUS_CN = {
 
 
 def _queue_reply_error(
-    rt: Runtime, s: Session, row: MessageRow, mail: ParsedMail, item: Item | None, detail: str
+    rt: Runtime,
+    s: Session,
+    row: MessageRow,
+    mail: ParsedMail,
+    item: Item | None,
+    detail: str,
+    *,
+    key: str | None = None,
 ) -> None:
     notices.queue(
         rt,
         s,
         kind="reply-error",
-        dedupe_key=f"reply-error:{row.sha256}",
+        dedupe_key=key or f"reply-error:{row.sha256}",
         to=mail.from_addr,
         subject=f"{'[报送#' + item.id + '] ' if item else ''}回复未执行：{mail.subject}"[:200],
         template="reply_error",

@@ -74,6 +74,8 @@ class Runtime:
             base_dir=c.base_dir,
             config_file=str(c.path),
             poll_interval=float(c.mailbox.poll_interval),
+            spool_over=c.limits.max_message_bytes,
+            spool_dir=self.archive.root,
         )
 
     @cached_property

@@ -80,7 +80,9 @@ class Scorebook:
             if not name:
                 continue
             iid = f"约稿#{request.id}:{unit_id}"
-            items.append(scoring.ScoredItem(iid, unit_id, when, f"约稿#{request.id}《{request.title}》未报送"))
+            items.append(
+                scoring.ScoredItem(iid, unit_id, when, f"约稿#{request.id}《{request.title}》未报送")
+            )
             events.append(ledger.Event(iid, -(1_000_000 + n), when, "system", Penalty(0, name)))
         return items, events
 

@@ -129,7 +129,7 @@ def _submission(
     if size > limits.max_message_bytes:
         raise RefusedMail(
             "too_large",
-            f"邮件大小 {size / 1e6:.1f} MB，超过上限 {limits.max_message_bytes / 1e6:.0f} MB。",
+            f"邮件大小 {size / 1e6:.1f} MB，超过上限 {limits.max_message_bytes / 1e6:.3g} MB。",
             seen=f"{size} bytes",
         )
     sender_units = directory.units_of_officer(mail.from_addr)
@@ -151,7 +151,7 @@ def _submission(
     if extracted > limits.max_extracted_bytes:
         raise RefusedMail(
             "too_large",
-            f"正文及文档提取后共 {extracted / 1e6:.1f} MB，超过上限 {limits.max_extracted_bytes / 1e6:.0f} MB。",
+            f"正文及文档提取后共 {extracted / 1e6:.1f} MB，超过上限 {limits.max_extracted_bytes / 1e6:.3g} MB。",
             seen=f"{extracted} bytes",
         )
     marks = find_classified_marks(mail.subject, subject=True) + find_classified_marks(body)

@@ -46,8 +46,12 @@ def test_every_corpus_mail_is_accounted_for_and_no_bounce_is_answered(
     archived = {
         str(m["sha256"]): (archive / m["sha256"][:2] / f"{m['sha256']}.eml").read_bytes() for m in messages
     }
-    sent = [parse(c.content) for c in smtp_capture.messages]
-    replies = [(str(msg["In-Reply-To"] or "").strip().strip("<>"), str(msg["To"])) for msg in sent]
+    captured = smtp_capture.messages
+    sent = [parse(c.content) for c in captured]
+    replies = [
+        (str(msg["In-Reply-To"] or "").strip().strip("<>"), c.rcpt_tos[0])
+        for msg, c in zip(sent, captured, strict=True)
+    ]
     outcomes = corpus_report.tabulate(files, cats, messages, archived, replies)
 
     if os.environ.get("MAILBOT_UPDATE_DOCS") == "1":

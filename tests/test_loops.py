@@ -233,13 +233,6 @@ def test_auto_answering_officer_and_reviewer_get_one_mail_each(
     assert [i["status"] for i in office.json("items", "list")] == ["pending"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loop: a marker-less reply to a receipt from the officer ('Re: [报送#N] …') is triaged as "
-    "Reply(from_reviewer=False) and review.handle_reply answers it with reply-error every time, capped only "
-    "by smtp.max_per_address_per_day (40); it should answer a non-reviewer at most once per item "
-    "(or never when In-Reply-To is one of our automatic mails)",
-)
 def test_unmarked_responder_gets_at_most_one_answer(
     office: Office, peer: AutoPeer, dovecot: Dovecot, imap_account: tuple[str, str, str]
 ) -> None:

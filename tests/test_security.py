@@ -160,11 +160,6 @@ def test_attachment_names_never_escape_the_archive(
     assert {p.name for p in office.root.iterdir()} <= {"mailbot.toml", "units.toml", "scoring.toml", "var"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review.py queue_request sends attachments to reviewers under the sender's raw name "
-    "(att.filename, e.g. '../../x.jpg'); it should use att.safe_name",
-)
 def test_reviewers_get_attachments_under_safe_names(
     office: Office, dovecot: Dovecot, imap_account: tuple[str, str, str], smtp_capture: SmtpCapture
 ) -> None:
@@ -262,13 +257,6 @@ def huge_submission(megabytes: int) -> bytes:
     return head + part + picture + b"\r\n--" + boundary.group(1) + b"--\r\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="peak RSS ~1.2 GB: mailbox.py fetches BODY.PEEK[] whole (~590 MB for a 137 MB mail in imaplib/"
-    "imapclient) and intake.py parses the whole mail before triage checks its size (+~525 MB); fix: "
-    "FETCH RFC822.SIZE first and stream big mails to the archive in BODY.PEEK[]<offset.len> chunks, "
-    "and call parse_mail(raw, max_bytes=limits.max_message_bytes)",
-)
 def test_hundred_megabyte_attachment_is_refused_without_exhausting_memory(
     office: Office, dovecot: Dovecot, imap_account: tuple[str, str, str], smtp_capture: SmtpCapture
 ) -> None:
@@ -284,7 +272,7 @@ def test_hundred_megabyte_attachment_is_refused_without_exhausting_memory(
 
 
 def test_mail_over_the_limit_is_read_for_its_headers_only() -> None:
-    """parse_mail(max_bytes=…) is what lets the intake refuse a huge mail cheaply (see the xfail above)."""
+    """parse_mail(max_bytes=…) is what lets the intake refuse a huge mail cheaply (intake calls it with the size limit)."""
     raw = huge_submission(3)
     full, head_only = parse_mail(raw), parse_mail(raw, max_bytes=MB)
     assert full.attachments and not head_only.attachments and head_only.text == ""
@@ -303,16 +291,7 @@ def test_mail_over_the_limit_is_read_for_its_headers_only() -> None:
         ("max_message_bytes = 3000000", ("现场.jpg", "image/jpeg", b"\xff\xd8" + b"\x01" * 4 * MB), "3 MB"),
         ("max_extracted_bytes = 2000000", ("材料.docx", DOCX, "bomb"), "2 MB"),
         ("max_extracted_bytes = 500000", ("材料.docx", DOCX, "bomb"), "0.5 MB"),
-        pytest.param(
-            "max_message_bytes = 500000",
-            ("现场.jpg", "image/jpeg", b"\xff\xd8" + b"\x01" * MB),
-            "0.5 MB",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="triage.py formats the limit with :.0f, so a 500 KB limit is named '0 MB' "
-                "(use :.3g as documents.py does)",
-            ),
-        ),
+        ("max_message_bytes = 500000", ("现场.jpg", "image/jpeg", b"\xff\xd8" + b"\x01" * MB), "0.5 MB"),
     ],
 )
 def test_limits_are_configurable_and_named_in_the_refusal(
@@ -520,11 +499,6 @@ def test_officer_of_one_unit_cannot_file_for_another(
     assert sent_to(smtp_capture, REVIEWER) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="【更正#N】 is not checked against the item's unit (rule bad_correction exists in refusals.py, "
-    "nothing raises it): another unit's correction is filed as a new item",
-)
 def test_officer_cannot_correct_another_units_item(
     office: Office, dovecot: Dovecot, imap_account: tuple[str, str, str], smtp_capture: SmtpCapture
 ) -> None:
