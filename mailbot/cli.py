@@ -41,6 +41,13 @@ T = TypeVar("T")
 log = logging.getLogger("mailbot")
 
 
+def _me() -> str:
+    """The command as this user can type it (.venv/bin/mailbot when the venv is not activated)."""
+    import shutil
+
+    return "mailbot" if shutil.which("mailbot") else sys.argv[0]
+
+
 def _fail(code: int, message: str) -> typer.Exit:
     typer.echo(message, err=True)
     return typer.Exit(code)
@@ -514,12 +521,13 @@ def demo(
     except FileExistsError as exc:
         raise _fail(2, str(exc)) from exc
     cfg = result.config
+    me = _me()
     typer.echo("")
     typer.echo("Look around:")
-    typer.echo(f"  mailbot items list -c {cfg}")
-    typer.echo(f"  mailbot messages list -c {cfg}")
-    typer.echo(f"  mailbot scores --period {result.period} -c {cfg}")
-    typer.echo(f"  mailbot scores --period {result.period} --explain QX01 -c {cfg}")
+    typer.echo(f"  {me} items list -c {cfg}")
+    typer.echo(f"  {me} messages list -c {cfg}")
+    typer.echo(f"  {me} scores --period {result.period} -c {cfg}")
+    typer.echo(f"  {me} scores --period {result.period} --explain QX01 -c {cfg}")
     typer.echo(f"  the bulletin: {result.bulletin_dir}/bulletin-{result.period}.html (and .txt, .xlsx)")
     typer.echo(
         f"  every mail mailbot sent (receipts, review requests, notices, bulletins) as .eml: {result.outbox_dir}"
@@ -551,8 +559,9 @@ def init(
     typer.echo("")
     typer.echo("Next:")
     typer.echo(f"  edit {config} (mailbox, smtp, office, reviewers) and {written[1]} (units, officers)")
-    typer.echo(f"  mailbot check-config -c {config}")
-    typer.echo(f"  mailbot poll --once -c {config}     # or: mailbot run -c {config}")
+    me = _me()
+    typer.echo(f"  {me} check-config -c {config}")
+    typer.echo(f"  {me} poll --once -c {config}     # or: mailbot run -c {config}")
 
 
 @app.command()
