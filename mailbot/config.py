@@ -156,6 +156,9 @@ class Config:
     bulletin: BulletinConfig
     units: UnitsConfig
     scoring: ScoringConfig
+    # Every mailbox served; `mailbox` is the first. One [mailbox] table, or several [[mailbox]] tables
+    # (a province whose cities each have a submission mailbox) feeding one desk.
+    mailboxes: tuple[MailboxConfig, ...] = ()
 
     @property
     def base_dir(self) -> Path:
@@ -183,8 +186,17 @@ class Config:
 
     @property
     def imap_password(self) -> str | None:
-        """IMAP password: env first, then the file."""
+        """IMAP password of the first mailbox: env first, then the file."""
         return os.environ.get("MAILBOT_IMAP_PASSWORD") or self.mailbox.password
+
+    def password_of(self, index: int) -> str | None:
+        """The password of mailbox `index`: env MAILBOT_IMAP_PASSWORD_<n> (n from 1), then its
+        `password` key; the first mailbox also takes plain MAILBOT_IMAP_PASSWORD first."""
+        box = self.mailboxes[index] if self.mailboxes else self.mailbox
+        numbered = os.environ.get(f"MAILBOT_IMAP_PASSWORD_{index + 1}")
+        if index == 0:
+            return numbered or self.imap_password
+        return numbered or box.password or os.environ.get("MAILBOT_IMAP_PASSWORD")
 
     @property
     def smtp_password(self) -> str | None:
@@ -269,8 +281,25 @@ def config_from_data(data: dict[str, Any], path: Path) -> Config:
     unknown = set(data) - set(SECTIONS)
     if unknown:
         raise ConfigError(file, f"[{sorted(unknown)[0]}]", f"unknown section (known: {', '.join(SECTIONS)})")
-    sections = {name: _section(name, cls, data.get(name, {}), file) for name, cls in SECTIONS.items()}
-    cfg = Config(path=path.resolve(), **sections)
+    boxes_data = data.get("mailbox", {})
+    tables = boxes_data if isinstance(boxes_data, list) else [boxes_data]
+    if not tables:
+        raise ConfigError(file, "[[mailbox]]", "at least one mailbox is needed")
+    boxes = tuple(
+        _section("mailbox" if len(tables) == 1 else f"mailbox[{i}]", MailboxConfig, t, file)
+        for i, t in enumerate(tables)
+    )
+    sections = {
+        name: _section(name, cls, data.get(name, {}), file) for name, cls in SECTIONS.items() if name != "mailbox"
+    }
+    cfg = Config(path=path.resolve(), mailbox=boxes[0], mailboxes=boxes, **sections)
+    for i, box in enumerate(boxes):
+        where = "mailbox" if len(boxes) == 1 else f"mailbox[{i}]"
+        if box.url.split("://", 1)[0] not in {"imap", "imaps", "maildir"}:
+            raise ConfigError(file, f"{where}.url",
+                              f"must start with imap://, imaps:// or maildir://, got {box.url!r}")
+    if len({b.url for b in boxes}) != len(boxes):
+        raise ConfigError(file, "[[mailbox]].url", "the same mailbox is listed twice")
     try:
         ZoneInfo(cfg.office.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -281,10 +310,6 @@ def config_from_data(data: dict[str, Any], path: Path) -> Config:
         raise ConfigError(file, "mailbox.max_attempts", "must be at least 1")
     if not 0 < cfg.limits.similar_threshold <= 1:
         raise ConfigError(file, "limits.similar_threshold", "must be in (0, 1]")
-    if cfg.mailbox.url.split("://", 1)[0] not in {"imap", "imaps", "maildir"}:
-        raise ConfigError(
-            file, "mailbox.url", f"must start with imap://, imaps:// or maildir://, got {cfg.mailbox.url!r}"
-        )
     if cfg.smtp.url.split("://", 1)[0] not in {"smtp", "smtps", "smtp+starttls", "file"}:
         raise ConfigError(
             file,

@@ -67,6 +67,14 @@ The `@` of the login name is written `%40`. The password comes from
 Folder names (`processed_folder` …) are written with `/` whatever separator
 the server uses; mailbot creates them when missing.
 
+Several mailboxes feeding one desk (a province whose cities each have a
+submission mailbox): write `[[mailbox]]` tables instead of one `[mailbox]`,
+each with the keys above. Items share one numbering; each mailbox files its
+mail into its own folders. The password of the n-th mailbox (from 1) comes
+from `$MAILBOT_IMAP_PASSWORD_<n>`, else its `password`, else
+`$MAILBOT_IMAP_PASSWORD` (the first mailbox also reads plain
+`$MAILBOT_IMAP_PASSWORD` first).
+
 `[smtp] url`:
 
 | form | meaning |

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from mailbot import notices, similarity
 from mailbot.errors import RefusedMail
-from mailbot.mailbox import Fetched
+from mailbot.mailbox import Fetched, Mailbox
 from mailbot.mime import ParsedMail, parse_mail
 from mailbot.models import AttachmentRow, Disposition, Item, ItemStatus, MessageRow, utcnow
 from mailbot.msgid import verify
@@ -58,19 +58,26 @@ class PassReport:
         return sum(self.counts.values())
 
 
-def poll_once(rt: Runtime, stop: threading.Event | None = None) -> PassReport:
-    """Process every mail in the inbox once; `stop` ends the pass between two mails."""
+def poll_once(
+    rt: Runtime, stop: threading.Event | None = None, boxes: list[Mailbox] | None = None
+) -> PassReport:
+    """Process every mail in every inbox (or in `boxes`) once; `stop` ends the pass between two mails."""
     report = PassReport()
-    for fetched in rt.mailbox.fetch_new(rt.config.mailbox.batch_size):
-        disposition = process(rt, fetched)
-        report.add(disposition)
-        if stop is not None and stop.is_set():
-            break
+    for box in boxes if boxes is not None else rt.mailboxes:
+        for fetched in box.fetch_new(rt.box_config(box).batch_size):
+            disposition = process(rt, fetched, box)
+            report.add(disposition)
+            if stop is not None and stop.is_set():
+                return report
     return report
 
 
-def process(rt: Runtime, fetched: Fetched) -> str:
-    """Handle one fetched mail end to end; returns its disposition. Never raises for a bad mail."""
+def process(rt: Runtime, fetched: Fetched, box: Mailbox | None = None) -> str:
+    """Handle one fetched mail of `box` (default: the first mailbox) end to end; returns its disposition.
+
+    Never raises for a bad mail.
+    """
+    box = box or rt.mailbox
     if fetched.spool is not None:
         rt.archive.root.mkdir(parents=True, exist_ok=True)
         sha, path = rt.archive.put_file(fetched.spool, move=fetched.spool_owned)
@@ -81,22 +88,22 @@ def process(rt: Runtime, fetched: Fetched) -> str:
         done = row is not None and row.disposition != Disposition.FAILED
         attempts = row.attempts if row is not None else 0
     if done and row is not None:
-        _move(rt, fetched, row.disposition, sha)
+        _move(rt, box, fetched, row.disposition, sha)
         return str(row.disposition)
     try:
-        disposition = _file(rt, fetched, sha, str(path))
+        disposition = _file(rt, box, fetched, sha, str(path))
     except IntegrityError:
         # Another daemon filed this mail first (unique sha256 / Message-ID / item): just move it.
         with session_scope(rt.engine) as s:
             row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first()
         if row is None or row.disposition == Disposition.FAILED:
-            return _failed(rt, fetched, sha, str(path), attempts, "integrity conflict")
-        _move(rt, fetched, row.disposition, sha)
+            return _failed(rt, box, fetched, sha, str(path), attempts, "integrity conflict")
+        _move(rt, box, fetched, row.disposition, sha)
         return str(row.disposition)
     except Exception as exc:  # one bad mail must never stop the pass
         log.exception("mail %s failed: %s", fetched.key, exc)
-        return _failed(rt, fetched, sha, str(path), attempts, f"{type(exc).__name__}: {exc}")
-    _move(rt, fetched, disposition, sha)
+        return _failed(rt, box, fetched, sha, str(path), attempts, f"{type(exc).__name__}: {exc}")
+    _move(rt, box, fetched, disposition, sha)
     return disposition
 
 
@@ -114,7 +121,7 @@ def _message_id(mail: ParsedMail, sha: str) -> str:
     return mail.message_id or f"{sha[:32]}@no-message-id.invalid"
 
 
-def _file(rt: Runtime, fetched: Fetched, sha: str, path: str) -> str:
+def _file(rt: Runtime, box: Mailbox, fetched: Fetched, sha: str, path: str) -> str:
     now = rt.now()
     # An oversized mail is read for its headers only: it will be refused, and must not fill the memory.
     mail = parse_mail(fetched.raw, max_bytes=rt.config.limits.max_message_bytes)
@@ -123,9 +130,9 @@ def _file(rt: Runtime, fetched: Fetched, sha: str, path: str) -> str:
     cfg = rt.config
     with session_scope(rt.engine) as s:
         row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first() or MessageRow(
-            sha256=sha, mailbox=rt.mailbox.source_id, source_key=fetched.key, message_id=mid
+            sha256=sha, mailbox=box.source_id, source_key=fetched.key, message_id=mid
         )
-        row.mailbox, row.source_key = rt.mailbox.source_id, fetched.key
+        row.mailbox, row.source_key = box.source_id, fetched.key
         row.uid, row.uidvalidity = fetched.uid, fetched.uidvalidity
         row.message_id, row.from_addr, row.subject = mid, mail.from_addr, mail.subject
         row.received_at, row.size, row.archive_path = received, fetched.full_size, path
@@ -372,14 +379,16 @@ def _utc(t: dt.datetime) -> dt.datetime:
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
 
-def _failed(rt: Runtime, fetched: Fetched, sha: str, path: str, attempts: int, error: str) -> str:
+def _failed(
+    rt: Runtime, box: Mailbox, fetched: Fetched, sha: str, path: str, attempts: int, error: str
+) -> str:
     """Record a failed attempt; after max_attempts move the mail to the failed folder."""
     with session_scope(rt.engine) as s:
         row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first()
         if row is None:
             row = MessageRow(
                 sha256=sha,
-                mailbox=rt.mailbox.source_id,
+                mailbox=box.source_id,
                 source_key=fetched.key,
                 message_id=f"{sha[:32]}@unparsed.invalid",
                 archive_path=path,
@@ -389,22 +398,22 @@ def _failed(rt: Runtime, fetched: Fetched, sha: str, path: str, attempts: int, e
         row.disposition, row.reason, row.rule = Disposition.FAILED, error[:2000], "failed"
         row.updated_at = utcnow()
         s.add(row)
-        give_up = row.attempts >= rt.config.mailbox.max_attempts
+        give_up = row.attempts >= rt.box_config(box).max_attempts
     if give_up:
         log.error(
             "mail %s failed %d times, moved to %s: %s",
             fetched.key,
             attempts + 1,
-            rt.config.mailbox.failed_folder,
+            rt.box_config(box).failed_folder,
             error,
         )
-        _move(rt, fetched, Disposition.FAILED, sha)
+        _move(rt, box, fetched, Disposition.FAILED, sha)
     return Disposition.FAILED
 
 
-def _move(rt: Runtime, fetched: Fetched, disposition: str, sha: str) -> None:
-    folder = getattr(rt.config.mailbox, _FOLDER_OF[Disposition(disposition)])
-    rt.mailbox.move(fetched.key, folder)
+def _move(rt: Runtime, box: Mailbox, fetched: Fetched, disposition: str, sha: str) -> None:
+    folder = getattr(rt.box_config(box), _FOLDER_OF[Disposition(disposition)])
+    box.move(fetched.key, folder)
     with session_scope(rt.engine) as s:
         row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first()
         if row is not None and not row.moved:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from mailbot.archive import Archive
 from mailbot.clock import Clock, SystemClock
-from mailbot.config import Config
+from mailbot.config import Config, MailboxConfig
 from mailbot.mailbox import Mailbox, open_mailbox
 from mailbot.replies import Vocabulary
 from mailbot.rules import ScoringRules, load_rules
@@ -65,18 +65,32 @@ class Runtime:
         return Archive(self.config.resolve(self.config.archive.path))
 
     @cached_property
-    def mailbox(self) -> Mailbox:
-        """The submission mailbox (opened lazily)."""
+    def mailboxes(self) -> list[Mailbox]:
+        """Every submission mailbox of the config (opened lazily), in config order."""
         c = self.config
-        return open_mailbox(
-            c.mailbox.url,
-            c.imap_password,
-            base_dir=c.base_dir,
-            config_file=str(c.path),
-            poll_interval=float(c.mailbox.poll_interval),
-            spool_over=c.limits.max_message_bytes,
-            spool_dir=self.archive.root,
-        )
+        boxes = c.mailboxes or (c.mailbox,)
+        return [
+            open_mailbox(
+                box.url,
+                c.password_of(i),
+                base_dir=c.base_dir,
+                config_file=str(c.path),
+                poll_interval=float(box.poll_interval),
+                spool_over=c.limits.max_message_bytes,
+                spool_dir=self.archive.root,
+            )
+            for i, box in enumerate(boxes)
+        ]
+
+    @property
+    def mailbox(self) -> Mailbox:
+        """The first (usually the only) mailbox."""
+        return self.mailboxes[0]
+
+    def box_config(self, mailbox: Mailbox) -> MailboxConfig:
+        """The [mailbox] table a mailbox was opened from (its folders, attempts, batch size)."""
+        boxes = self.config.mailboxes or (self.config.mailbox,)
+        return boxes[self.mailboxes.index(mailbox)]
 
     @cached_property
     def transport(self) -> Transport:
@@ -111,8 +125,8 @@ class Runtime:
 
     def close(self) -> None:
         """Release the mailbox connection and the database pool."""
-        if "mailbox" in self.__dict__:
-            self.mailbox.close()
+        for box in self.__dict__.get("mailboxes", []):
+            box.close()
         if "transport" in self.__dict__:
             self.transport.close()
         if "engine" in self.__dict__:

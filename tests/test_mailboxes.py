@@ -1,0 +1,66 @@
+"""One daemon, several submission mailboxes ([[mailbox]] tables) feeding one desk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+
+from mailbot import samples
+from mailbot.config import load_config
+from mailbot.errors import ConfigError
+from mailbot.intake import poll_once
+from mailbot.models import Item
+from mailbot.runtime import Runtime
+from mailbot.store import session_scope
+from tests.office import make_office
+
+
+def _two_box_office(root: Path) -> Path:
+    office = make_office(root, mailbox_url="maildir://var/city-a", smtp_url="file://var/outbox")
+    text = office.config.read_text(encoding="utf-8")
+    text = text.replace('[mailbox]\nurl = "maildir://var/city-a"\n',
+                        '[[mailbox]]\nurl = "maildir://var/city-a"\n\n'
+                        '[[mailbox]]\nurl = "maildir://var/city-b"\nprocessed_folder = "done"\n')
+    office.config.write_text(text, encoding="utf-8")
+    return office.config
+
+
+def _mail(uid: str, name: str, i: int) -> bytes:
+    return samples.submission(
+        sender=f"{uid.lower()}@gz.example.org",
+        subject=samples.labelled_subject(f"{name}第{i}条信息", name, "张三", "李四", "020-83123456"),
+        body=samples.body_text(name, samples.TOPICS[i], random.Random(i)),
+        date=dt.datetime.now(dt.UTC),
+    )
+
+
+def test_every_mailbox_is_served_with_its_own_folders_and_one_numbering(tmp_path: Path) -> None:
+    config = _two_box_office(tmp_path / "o")
+    rt = Runtime(load_config(config))
+    try:
+        a, b = rt.mailboxes
+        a.append(_mail("QX01", "越秀区政府", 1))
+        b.append(_mail("QX02", "荔湾区政府", 2))
+        b.append(_mail("QX03", "海珠区政府", 3))
+        report = poll_once(rt)
+        assert report.counts == {"item": 3}
+        assert (a.count(), a.count("mailbot/processed")) == (0, 1)
+        assert (b.count(), b.count("done")) == (0, 2)
+        with session_scope(rt.engine) as s:
+            items = s.exec(select(Item).order_by(col(Item.id))).all()
+            assert [i.id[5:] for i in items] == ["0001", "0002", "0003"]
+            assert [i.unit_id for i in items] == ["QX01", "QX02", "QX03"]
+    finally:
+        rt.close()
+
+
+def test_a_mailbox_listed_twice_is_a_config_error(tmp_path: Path) -> None:
+    config = _two_box_office(tmp_path / "o")
+    config.write_text(config.read_text(encoding="utf-8").replace("var/city-b", "var/city-a"), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(config)
+    assert err.value.key == "[[mailbox]].url"
