@@ -34,6 +34,7 @@ from sqlmodel import col, select
 
 from mailbot.config import Config, load_config
 from mailbot.errors import MailbotError, TransportError
+from mailbot.mailbox import Mailbox
 from mailbot.models import BulletinRow, MessageRow, OutboxRow, OutboxStatus, Setting, utcnow
 from mailbot.runtime import Runtime
 from mailbot.store import session_scope
@@ -201,9 +202,18 @@ class Daemon:
         sender.start()
         scheduler = self._scheduler(rt)
         scheduler.start()
+        # One intake loop per mailbox, each with its own connection and IDLE; the first on this thread.
+        others = [
+            threading.Thread(target=self._intake_loop, args=(rt, box), name=f"intake-{n}", daemon=True)
+            for n, box in enumerate(rt.mailboxes[1:], start=2)
+        ]
+        for t in others:
+            t.start()
         try:
-            self._intake_loop(rt)
+            self._intake_loop(rt, rt.mailboxes[0])
         finally:
+            for t in others:
+                t.join(timeout=30)
             scheduler.shutdown(wait=True)
             self.wake_outbox.set()
             sender.join(timeout=30)
@@ -224,15 +234,15 @@ class Daemon:
     def _running(self) -> bool:
         return not (self.stop.is_set() or self.reload.is_set())
 
-    def _intake_loop(self, rt: Runtime) -> None:
+    def _intake_loop(self, rt: Runtime, box: Mailbox) -> None:
         from mailbot.intake import poll_once
 
-        imap = Backoff("IMAP server")
+        imap = Backoff(f"IMAP server ({box.source_id})")
         database = Backoff("database")
-        wait = float(rt.config.mailbox.poll_interval)
+        wait = float(rt.box_config(box).poll_interval)
         while self._running():
             try:
-                report = poll_once(rt, stop=self.interrupt)
+                report = poll_once(rt, stop=self.interrupt, boxes=[box])
                 imap.ok()
                 set_setting(rt, "last_poll", rt.now().isoformat())
                 database.ok()
@@ -244,12 +254,12 @@ class Daemon:
                     break
                 set_setting(rt, "idle", "yes")
                 # IDLE (or a poll interval) until new mail; capped so the loop re-checks often.
-                rt.mailbox.wait(min(wait, 1500.0), self.interrupt)
+                box.wait(min(wait, 1500.0), self.interrupt)
                 set_setting(rt, "idle", "no")
             except TransportError as exc:
                 self._sleep(imap.failed(exc))
                 try:
-                    rt.mailbox.reconnect()
+                    box.reconnect()
                 except TransportError:
                     pass
             except SQLAlchemyError as exc:

@@ -6,6 +6,8 @@ daemon and a CLI command can share the file; PostgreSQL is used as is.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine, select
 
 from mailbot.models import Counter, Officer, Setting, UnitRow
@@ -46,15 +49,30 @@ def make_engine(url: str) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+    """Bring the schema to the newest migration (idempotent; concurrent starts wait for each other)."""
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
-    with engine.begin() as conn:
+    with _sqlite_lock(engine, "migrate"), engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             # Several daemons may start together: one migrates, the others wait.
             conn.execute(text("SELECT pg_advisory_xact_lock(7312001)"))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+@contextmanager
+def _sqlite_lock(engine: Engine, name: str) -> Iterator[None]:
+    """An exclusive flock beside a SQLite file (a daemon and a CLI command starting together)."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        yield
+        return
+    fd = os.open(f"{path}.{name}-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def open_engine(url: str) -> Engine:
@@ -78,6 +96,9 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 def sync_units(session: Session, directory: UnitDirectory) -> None:
     """Upsert units and officers from units.toml; never deletes (items refer to units)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Daemons starting together on a fresh database: one inserts, the others wait and update.
+        session.execute(text("SELECT pg_advisory_xact_lock(7312002)"))
     existing = {u.id: u for u in session.exec(select(UnitRow)).all()}
     officers = {(o.unit_id, o.address) for o in session.exec(select(Officer)).all()}
     for unit in directory.units:
@@ -135,11 +156,13 @@ def get_secret(engine: Engine, configured: str | None) -> bytes:
     """The HMAC key: configured, else generated once and kept in the database."""
     if configured:
         return configured.encode()
-    with session_scope(engine) as s:
-        row = s.get(Setting, "hmac_secret")
-        if row is None:
-            row = Setting(key="hmac_secret", value=secrets.token_hex(32))
-            s.add(row)
+    try:
+        with session_scope(engine) as s:
+            row = s.get(Setting, "hmac_secret")
+            if row is None:
+                s.add(Setting(key="hmac_secret", value=secrets.token_hex(32)))
+    except IntegrityError:
+        pass  # another process created it first: read theirs
     with session_scope(engine) as s:
         got = s.get(Setting, "hmac_secret")
         assert got is not None

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.servers import INSTALL_HINT, Dovecot, SmtpCapture
+
+if TYPE_CHECKING:
+    from tests.test_daemon import Daemons
 
 
 @pytest.fixture(scope="session")
@@ -60,3 +65,15 @@ def smtp_to_imap(dovecot: Dovecot) -> Iterator[SmtpCapture]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def daemons(tmp_path: Path) -> Iterator[Daemons]:
+    """Starts `mailbot run` subprocesses; any still running when the test ends is killed."""
+    from tests.test_daemon import Daemons
+
+    ds = Daemons(tmp_path / "logs")
+    try:
+        yield ds
+    finally:
+        ds.cleanup()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
 import os
 import random
 import signal
@@ -186,15 +187,6 @@ class Daemons:
                 d.proc.wait(10)
 
 
-@pytest.fixture
-def daemons(tmp_path: Path) -> Iterator[Daemons]:
-    ds = Daemons(tmp_path / "logs")
-    try:
-        yield ds
-    finally:
-        ds.cleanup()
-
-
 def office_for(
     tmp_path: Path, imap_account: tuple[str, str, str], smtp_url: str, *, extra: str = NO_BULLETIN, **kw: Any
 ) -> Office:
@@ -322,8 +314,7 @@ def test_sigkill_during_intake_then_restart_files_all_once(
     for _ in range(3):
         daemon = daemons.start(office)
         # Kill only once this run has made progress of its own: that is "during intake".
-        before = done
-        done = len(wait_until("intake progress", lambda before=before: _more_than(office, before), 60))
+        done = len(wait_until("intake progress", functools.partial(_more_than, office, done), 60))
         time.sleep(rng.uniform(0.0, 1.5))
         if not daemon.alive():
             raise AssertionError(daemon.output())
@@ -531,6 +522,7 @@ def test_bulletin_due_while_down_goes_out_at_start_once_despite_a_kill(
 # -- 5. SIGTERM during a batch ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sigterm_mid_batch_exits_within_5s_leaving_no_half_processed_mail(
     tmp_path: Path,
     dovecot: Dovecot,

@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
+from imapclient import IMAPClient
 from sqlmodel import col, select
 
 from mailbot import samples
@@ -17,6 +18,8 @@ from mailbot.models import Item
 from mailbot.runtime import Runtime
 from mailbot.store import session_scope
 from tests.office import make_office
+from tests.servers import Dovecot, SmtpCapture
+from tests.test_daemon import Daemons, filed
 
 
 def _two_box_office(root: Path) -> Path:
@@ -64,3 +67,27 @@ def test_a_mailbox_listed_twice_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_config(config)
     assert err.value.key == "[[mailbox]].url"
+
+
+def test_the_daemon_idles_on_every_mailbox(
+    tmp_path: Path, dovecot: Dovecot, smtp_capture: SmtpCapture, daemons: Daemons
+) -> None:
+    (a, pa), (b, pb) = dovecot.add_user(), dovecot.add_user()
+    office = make_office(tmp_path / "o", mailbox_url=dovecot.url_for(a), smtp_url=smtp_capture.url,
+                         imap_password=pa, urgent=())
+    text = office.config.read_text(encoding="utf-8")
+    text = text.replace(f'[mailbox]\nurl = "{dovecot.url_for(a)}"\npoll_interval = 1\n',
+                        f'[[mailbox]]\nurl = "{dovecot.url_for(a)}"\npoll_interval = 1\n\n'
+                        f'[[mailbox]]\nurl = "{dovecot.url_for(b)}"\npoll_interval = 1\n')
+    office.config.write_text(text, encoding="utf-8")
+    office.env["MAILBOT_IMAP_PASSWORD_2"] = pb
+    office.run("messages", "list")  # creates the database before the daemon starts
+    daemon = daemons.start(office)
+    for address, password, mail in ((a, pa, _mail("QX01", "越秀区政府", 4)), (b, pb, _mail("QX02", "荔湾区政府", 5))):
+        with IMAPClient(dovecot.host, port=dovecot.imap_port, ssl=False) as c:
+            c.login(address, password)
+            c.append("INBOX", mail)
+    rows = filed(office, 2, 60, daemon)
+    assert sorted(r["disposition"] for r in rows) == ["item", "item"]
+    assert {i["unit"] for i in office.json("items", "list")} == {"QX01", "QX02"}
+    daemon.terminate()
