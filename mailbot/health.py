@@ -34,19 +34,25 @@ def health(rt: Runtime) -> dict[str, Any]:
         ob = outbox.state(s)
         failed = s.exec(select(func.count()).where(MessageRow.disposition == Disposition.FAILED)).one()
         bouncing = [b.address for b in s.exec(select(Bounce).order_by(col(Bounce.address))).all()]
-        urgent_items = s.exec(
-            select(Item).where(Item.urgent == True, Item.status == ItemStatus.PENDING)  # noqa: E712
-        ).all()
+        # Urgent items of the last 30 days: how long each waited for its first decision (2-hour rule).
+        since = now - dt.timedelta(days=30)
+        urgent_items = [
+            i
+            for i in s.exec(select(Item).where(Item.urgent == True)).all()  # noqa: E712
+            if _aware(i.received_at) >= since
+        ]
         urgent = []
         for item in urgent_items:
             first = s.exec(select(func.min(EventRow.at)).where(EventRow.item_id == item.id)).one()
-            waited = now - _aware(item.received_at)
+            received = _aware(item.received_at)
+            minutes = int(((_aware(first) if first else now) - received).total_seconds() // 60)
             urgent.append(
                 {
                     "item": item.id,
                     "title": item.title,
-                    "received_at": _aware(item.received_at).astimezone(tz).isoformat(),
-                    "state": "decided" if first else f"waiting {int(waited.total_seconds() // 60)} min",
+                    "received_at": received.astimezone(tz).isoformat(),
+                    "first_decision_minutes": minutes if first else None,
+                    "state": f"decided after {minutes} min" if first else f"waiting {minutes} min",
                 }
             )
     last_poll = dt.datetime.fromisoformat(last.value) if last else None

@@ -78,11 +78,17 @@ def process(rt: Runtime, fetched: Fetched, box: Mailbox | None = None) -> str:
     Never raises for a bad mail.
     """
     box = box or rt.mailbox
-    if fetched.spool is not None:
-        rt.archive.root.mkdir(parents=True, exist_ok=True)
-        sha, path = rt.archive.put_file(fetched.spool, move=fetched.spool_owned)
-    else:
-        sha, path = rt.archive.put(fetched.raw)
+    try:
+        if fetched.spool is not None:
+            rt.archive.root.mkdir(parents=True, exist_ok=True)
+            sha, path = rt.archive.put_file(fetched.spool, move=fetched.spool_owned)
+        else:
+            sha, path = rt.archive.put(fetched.raw)
+    except OSError as exc:
+        # Nothing is processed that could not be archived first (disk full, permissions):
+        # the mail stays in the inbox untouched and is tried again on the next pass.
+        log.error("mail %s not archived, left in the inbox: %s", fetched.key, exc)
+        return Disposition.FAILED
     with session_scope(rt.engine) as s:
         row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first()
         done = row is not None and row.disposition != Disposition.FAILED

@@ -256,7 +256,7 @@ def handle_reply(
         return
     if all(isinstance(d, Help) for d in decisions):
         row.disposition, row.item_id, row.reason = Disposition.DECISION, item.id, "帮助"
-        _queue_reply_error(rt, s, row, mail, item, "审核指令如下。")
+        _queue_reply_error(rt, s, row, mail, item, "审核指令如下。", heading="审核指令表")
         return
     applied = apply_decisions(rt, s, item, decisions, by=mail.from_addr, at=received, message_row_id=row.id)
     row.disposition, row.item_id = Disposition.DECISION, item.id
@@ -309,6 +309,7 @@ def _queue_reply_error(
     detail: str,
     *,
     key: str | None = None,
+    heading: str = "回复未执行",
 ) -> None:
     notices.queue(
         rt,
@@ -316,7 +317,7 @@ def _queue_reply_error(
         kind="reply-error",
         dedupe_key=key or f"reply-error:{row.sha256}",
         to=mail.from_addr,
-        subject=f"{'[报送#' + item.id + '] ' if item else ''}回复未执行：{mail.subject}"[:200],
+        subject=f"{'[报送#' + item.id + '] ' if item else ''}{heading}：{mail.subject}"[:200],
         template="reply_error",
         context={"detail": detail, "commands": COMMAND_TABLE, "subject": mail.subject},
         item_id=item.id if item else None,

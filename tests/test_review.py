@@ -18,7 +18,7 @@ from mailbot import samples
 from mailbot.clock import FixedClock
 from mailbot.config import load_config
 from mailbot.intake import poll_once
-from mailbot.models import EventRow, Item
+from mailbot.models import EventRow, Item, OutboxRow
 from mailbot.review import decision_of
 from mailbot.runtime import Runtime
 from mailbot.store import session_scope
@@ -215,5 +215,29 @@ def test_each_client_reply_is_applied_once(tmp_path: Path, name: str) -> None:
             adopted = any(d.kind in ("采用", "上级采用") for d in EXPECTED[name])
             rejected = any(d.kind == "不采用" for d in EXPECTED[name])
             assert item.status == ("adopted" if adopted else "rejected" if rejected else "pending")
+    finally:
+        rt.close()
+
+
+def test_help_is_answered_with_the_command_table(tmp_path: Path) -> None:
+    rt, clock = _maildir_runtime(tmp_path / "o")
+    try:
+        rt.mailbox.append(samples.submission(
+            sender=OFFICER, date=clock.now(),
+            subject=samples.labelled_subject("越秀区一条信息", "越秀区政府", "张三", "李四", "020-83123456"),
+            body="正文。",
+        ))
+        poll_once(rt)
+        with session_scope(rt.engine) as s:
+            review = s.exec(select(OutboxRow).where(OutboxRow.kind == "review")).one()
+        rt.mailbox.append(samples.reply(sender=REVIEWER, to_message=review.raw, command="帮助", date=clock.now()))
+        poll_once(rt)
+        with session_scope(rt.engine) as s:
+            (answer,) = s.exec(select(OutboxRow).where(OutboxRow.kind == "reply-error")).all()
+            assert s.exec(select(EventRow)).all() == []
+        body = text_of(parse(answer.raw))
+        assert answer.rcpt_to == [REVIEWER]
+        for syntax in ("采用 [刊物] [档次]", "不采用 [理由]", "批示 <级别>", "撤销", "扣分 <分值> [理由]"):
+            assert syntax in body
     finally:
         rt.close()
