@@ -330,10 +330,21 @@ def _item_points(item: ScoredItem, events: Sequence[Event], rules: ScoringRules)
             late = Event(item.id, -1, item.received_at, SYSTEM, Penalty(float(pts), name))
             evs = sorted([late, *evs], key=decision_order)
     out: list[_EventPoints] = []
+    states: dict[tuple[int, int], dict[str, _Part]] = {}
+
+    def state(k: int, rs: RuleSet) -> dict[str, _Part]:
+        # The state after the first k events under rule set rs; "after" of one event is "before" of the next.
+        if k == 0:
+            return {}  # no decision yet: nothing scored (the common case for a new item)
+        key = (k, id(rs))
+        if key not in states:
+            states[key] = _state(item, evs[:k], rs)
+        return states[key]
+
     for k, event in enumerate(evs):
         rs = rules.ruleset_at(event.at)
-        before = _state(item, evs[:k], rs)
-        after = _state(item, evs[: k + 1], rs)
+        before = state(k, rs)
+        after = state(k + 1, rs)
         changed: list[_Part] = []
         for key in dict.fromkeys([*after, *before]):
             delta = after.get(key, (ZERO, ""))[0] - before.get(key, (ZERO, ""))[0]
