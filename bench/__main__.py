@@ -170,7 +170,7 @@ def report(sections: list[Section], size_name: str, runs: int, info: dict[str, s
     out += ["## Results\n", "Medians of the runs; every baseline was measured in the same run.\n"]
     out.append(table([s for s in sections if s.name != "profile"]) + "\n")
     for s in sections:
-        if s.name == "profile" or not (s.notes or s.skipped):
+        if s.name == "profile" or not (s.notes or s.skipped or s.name in _EXPLAIN):
             continue
         out.append(f"### {s.title}\n")
         out.append(_EXPLAIN.get(s.name, ""))

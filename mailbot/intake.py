@@ -10,15 +10,20 @@ crash anywhere leaves the mail in the inbox, and the next pass finds its row
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import select as sa_select
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mailbot import notices, similarity
+from mailbot.archive import digest
 from mailbot.errors import RefusedMail
 from mailbot.mailbox import Fetched, Mailbox
 from mailbot.mime import ParsedMail, parse_mail
@@ -66,18 +71,65 @@ def poll_once(
     for box in boxes if boxes is not None else rt.mailboxes:
         for fetched in box.fetch_new(rt.box_config(box).batch_size):
             disposition = process(rt, fetched, box)
-            report.add(disposition)
+            if disposition != BUSY:
+                report.add(disposition)
             if stop is not None and stop.is_set():
                 return report
     return report
 
 
+BUSY = "busy"  # another daemon is handling this mail right now
+
+
+@contextmanager
+def _claim(rt: Runtime, sha: str) -> Iterator[bool]:
+    """On PostgreSQL, hold a session advisory lock on the mail while handling it.
+
+    Several daemons read the same inbox: without a claim each would parse every
+    mail and race to move it (two concurrent UID MOVEs of one message both copy
+    it). The lock belongs to a connection, so the server drops it if the daemon
+    dies. SQLite serves one daemon; no claim is needed there.
+    """
+    if rt.engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = int(sha[:15], 16)
+    with rt.engine.connect() as conn:
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+
+
 def process(rt: Runtime, fetched: Fetched, box: Mailbox | None = None) -> str:
     """Handle one fetched mail of `box` (default: the first mailbox) end to end; returns its disposition.
 
-    Never raises for a bad mail.
+    Never raises for a bad mail. Returns BUSY, doing nothing, when another daemon holds the mail.
     """
     box = box or rt.mailbox
+    sha_of = mail_digest(fetched)
+    with _claim(rt, sha_of) as mine:
+        if not mine:
+            return BUSY
+        return _process(rt, fetched, box)
+
+
+def mail_digest(fetched: Fetched) -> str:
+    """The mail's sha256 as the archive names it (a spooled mail is hashed from its file)."""
+    if fetched.spool is None:
+        return digest(fetched.raw)
+    h = hashlib.sha256()
+    with open(fetched.spool, "rb") as fh:
+        for block in iter(lambda: fh.read(1024 * 1024), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _process(rt: Runtime, fetched: Fetched, box: Mailbox) -> str:
     try:
         if fetched.spool is not None:
             rt.archive.root.mkdir(parents=True, exist_ok=True)

@@ -65,6 +65,7 @@ DEFAULT_THRESHOLD = 0.5
 _BINS = 192
 _ROWS = 3
 _BANDS = _BINS // _ROWS
+_MIN_SHARED_BANDS = 2
 _FINGERPRINT_VERSION = 1
 # Whitespace, punctuation (Chinese and ASCII) and symbols: \w is Unicode letters, digits and _.
 _NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
@@ -342,12 +343,18 @@ class SimilarityIndex:
     def _candidates(self, prepared: _Prepared) -> Iterator[_Entry]:
         seen: set[int] = set()
         if prepared.keys:
+            # A candidate must share at least two bands: one shared band is common between
+            # unrelated items of formulaic prose (a year's backlog made every query screen
+            # thousands), while a pair at the 0.5 threshold shares two with probability ~0.998.
+            hits: dict[int, int] = {}
             for key in prepared.keys:
                 held = self._buckets.get(key)
                 if isinstance(held, int):
-                    seen.add(held)
+                    hits[held] = hits.get(held, 0) + 1
                 elif held is not None:
-                    seen.update(held)
+                    for slot in held:
+                        hits[slot] = hits.get(slot, 0) + 1
+            seen.update(slot for slot, n in hits.items() if n >= _MIN_SHARED_BANDS)
         else:
             seen.update(self._exact.get(prepared.content, ()))
         for slot in seen:

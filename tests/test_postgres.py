@@ -167,4 +167,7 @@ def test_two_daemons_on_one_mailbox_and_one_database_do_everything_once(
     # Both daemons really worked (else this would only test one).
     for d in (first, second):
         assert "filed as" in d.log.read_text(errors="replace"), f"daemon {d.pid} filed nothing"
-    assert folder_counts(dovecot, imap_account)["INBOX"] == 0
+    counts = folder_counts(dovecot, imap_account)
+    assert counts["INBOX"] == 0
+    # Each mail moved once: two daemons never race to move the same message (that copies it twice).
+    assert counts["mailbot/processed"] == n
