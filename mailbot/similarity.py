@@ -18,7 +18,7 @@ estimate (4.5 sigma margin) before the exact comparison. Pure Python, no
 numpy: one hash per shingle instead of one per permutation keeps a
 signature at ~0.1 ms.
 
-Measured on realistic 政务信息 (tests/test_similarity.py, docs/performance-similarity.md):
+Measured on realistic 政务信息 (tests/test_similarity.py, docs/performance.md):
 independent items on the same topic score ≤ 0.02; the same text with another
 unit's name, a new title, an added sentence, six characters changed or its
 sentences reordered scores ≥ 0.82; a replaced opening sentence ≥ 0.52.
