@@ -198,6 +198,9 @@ class ImapMailbox:
                 client.starttls(self._ssl_context())
             client.login(self.username, self._password)
             self._caps = frozenset(client.capabilities())
+            if b"ID" in self._caps:
+                # NetEase (163/126) refuses SELECT ("Unsafe Login") from clients that do not identify.
+                client.id_({"name": "mailbot", "version": "0.1", "vendor": "mailbot"})
             self._read_namespace(client)
             selected = client.select_folder(self._server_name(self.folder))
         except LoginError as exc:
