@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import select as sa_select
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -68,14 +68,45 @@ def poll_once(
 ) -> PassReport:
     """Process every mail in every inbox (or in `boxes`) once; `stop` ends the pass between two mails."""
     report = PassReport()
-    for box in boxes if boxes is not None else rt.mailboxes:
-        for fetched in box.fetch_new(rt.box_config(box).batch_size):
-            disposition = process(rt, fetched, box)
-            if disposition != BUSY:
-                report.add(disposition)
-            if stop is not None and stop.is_set():
-                return report
+    # With one daemon (SQLite) moves are batched: the database already says where each mail
+    # belongs, so a crash before the flush only leaves moves for the next pass to redo. With
+    # several daemons (PostgreSQL) each mail is moved at once, inside its claim.
+    moves = Moves() if rt.engine.dialect.name == "sqlite" else None
+    try:
+        for box in boxes if boxes is not None else rt.mailboxes:
+            for fetched in box.fetch_new(rt.box_config(box).batch_size):
+                disposition = process(rt, fetched, box, moves)
+                if disposition != BUSY:
+                    report.add(disposition)
+                if moves is not None and len(moves) >= rt.box_config(box).batch_size:
+                    moves.flush(rt)
+                if stop is not None and stop.is_set():
+                    return report
+    finally:
+        if moves is not None:
+            moves.flush(rt)
     return report
+
+
+@dataclass
+class Moves:
+    """Moves decided by committed rows, waiting to be done in one UID MOVE per folder."""
+
+    pending: dict[tuple[int, str], tuple[Mailbox, list[tuple[str, str]]]] = field(default_factory=dict)
+
+    def add(self, box: Mailbox, folder: str, key: str, sha: str) -> None:
+        """Remember that `key` goes to `folder`."""
+        self.pending.setdefault((id(box), folder), (box, []))[1].append((key, sha))
+
+    def __len__(self) -> int:
+        return sum(len(v[1]) for v in self.pending.values())
+
+    def flush(self, rt: Runtime) -> None:
+        """Do the moves, then record them."""
+        pending, self.pending = self.pending, {}
+        for (_, folder), (box, entries) in pending.items():
+            box.move_many([k for k, _ in entries], folder)
+            _mark_moved(rt, [sha for _, sha in entries])
 
 
 BUSY = "busy"  # another daemon is handling this mail right now
@@ -105,7 +136,7 @@ def _claim(rt: Runtime, sha: str) -> Iterator[bool]:
                 conn.commit()
 
 
-def process(rt: Runtime, fetched: Fetched, box: Mailbox | None = None) -> str:
+def process(rt: Runtime, fetched: Fetched, box: Mailbox | None = None, moves: Moves | None = None) -> str:
     """Handle one fetched mail of `box` (default: the first mailbox) end to end; returns its disposition.
 
     Never raises for a bad mail. Returns BUSY, doing nothing, when another daemon holds the mail.
@@ -115,7 +146,7 @@ def process(rt: Runtime, fetched: Fetched, box: Mailbox | None = None) -> str:
     with _claim(rt, sha_of) as mine:
         if not mine:
             return BUSY
-        return _process(rt, fetched, box)
+        return _process(rt, fetched, box, moves)
 
 
 def mail_digest(fetched: Fetched) -> str:
@@ -129,7 +160,7 @@ def mail_digest(fetched: Fetched) -> str:
     return h.hexdigest()
 
 
-def _process(rt: Runtime, fetched: Fetched, box: Mailbox) -> str:
+def _process(rt: Runtime, fetched: Fetched, box: Mailbox, moves: Moves | None) -> str:
     try:
         if fetched.spool is not None:
             rt.archive.root.mkdir(parents=True, exist_ok=True)
@@ -146,7 +177,7 @@ def _process(rt: Runtime, fetched: Fetched, box: Mailbox) -> str:
         done = row is not None and row.disposition != Disposition.FAILED
         attempts = row.attempts if row is not None else 0
     if done and row is not None:
-        _move(rt, box, fetched, row.disposition, sha)
+        _move(rt, box, fetched, row.disposition, sha, moves)
         return str(row.disposition)
     try:
         disposition = _file(rt, box, fetched, sha, str(path))
@@ -156,12 +187,12 @@ def _process(rt: Runtime, fetched: Fetched, box: Mailbox) -> str:
             row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first()
         if row is None or row.disposition == Disposition.FAILED:
             return _failed(rt, box, fetched, sha, str(path), attempts, "integrity conflict")
-        _move(rt, box, fetched, row.disposition, sha)
+        _move(rt, box, fetched, row.disposition, sha, moves)
         return str(row.disposition)
     except Exception as exc:  # one bad mail must never stop the pass
         log.exception("mail %s failed: %s", fetched.key, exc)
         return _failed(rt, box, fetched, sha, str(path), attempts, f"{type(exc).__name__}: {exc}")
-    _move(rt, box, fetched, disposition, sha)
+    _move(rt, box, fetched, disposition, sha, moves)
     return disposition
 
 
@@ -469,11 +500,17 @@ def _failed(
     return Disposition.FAILED
 
 
-def _move(rt: Runtime, box: Mailbox, fetched: Fetched, disposition: str, sha: str) -> None:
+def _move(
+    rt: Runtime, box: Mailbox, fetched: Fetched, disposition: str, sha: str, moves: Moves | None = None
+) -> None:
     folder = getattr(rt.box_config(box), _FOLDER_OF[Disposition(disposition)])
+    if moves is not None:
+        moves.add(box, folder, fetched.key, sha)
+        return
     box.move(fetched.key, folder)
+    _mark_moved(rt, [sha])
+
+
+def _mark_moved(rt: Runtime, shas: list[str]) -> None:
     with session_scope(rt.engine) as s:
-        row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first()
-        if row is not None and not row.moved:
-            row.moved = True
-            s.add(row)
+        s.execute(update(MessageRow).where(col(MessageRow.sha256).in_(shas)).values(moved=True))

@@ -89,6 +89,10 @@ class Mailbox(Protocol):
         """Move one message to `folder` (created if missing); a message already gone is fine."""
         ...
 
+    def move_many(self, keys: list[str], folder: str) -> None:
+        """Move several messages to `folder` in as few round trips as the server allows."""
+        ...
+
     def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
         """Block until new mail may have arrived (True) or `timeout` seconds passed (False)."""
         ...
@@ -390,34 +394,41 @@ class ImapMailbox:
 
     def move(self, key: str, folder: str) -> None:
         """Move the message `key` to `folder`; no-op if it is gone or its UIDVALIDITY is stale."""
-        try:
-            validity_text, uid_text = key.split(":", 1)
-            validity, uid = int(validity_text), int(uid_text)
-        except ValueError:
-            raise ValueError(f"not an IMAP message key: {key!r}") from None
+        self.move_many([key], folder)
+
+    def move_many(self, keys: list[str], folder: str) -> None:
+        """Move messages to `folder` with one UID MOVE (Dovecot rewrites its index once, not per mail)."""
+        uids: list[int] = []
+        for key in keys:
+            try:
+                validity_text, uid_text = key.split(":", 1)
+                validity, uid = int(validity_text), int(uid_text)
+            except ValueError:
+                raise ValueError(f"not an IMAP message key: {key!r}") from None
+            if self.uidvalidity != validity:
+                log.warning(
+                    "not moving %s: UIDVALIDITY is now %s; it will be fetched again", key, self._uidvalidity
+                )
+                continue
+            uids.append(uid)
         target = self._server_name(folder)
-        if target == "INBOX":
-            return
-        if self.uidvalidity != validity:
-            log.warning(
-                "not moving %s: UIDVALIDITY is now %s; it will be fetched again", key, self._uidvalidity
-            )
+        if target == "INBOX" or not uids:
             return
 
         def do_move(client: IMAPClient) -> None:
             self._ensure_folder(client, target)
             if b"MOVE" in self._caps:
-                client.move([uid], target)
+                client.move(uids, target)
                 return
-            client.copy([uid], target)
-            client.add_flags([uid], [b"\\Deleted"])
+            client.copy(uids, target)
+            client.add_flags(uids, [b"\\Deleted"])
             if b"UIDPLUS" in self._caps:
-                client.expunge([uid])
-            elif client.search(["DELETED"]) == [uid]:
-                # Plain EXPUNGE is only safe when ours is the only \Deleted message.
+                client.expunge(uids)
+            elif sorted(client.search(["DELETED"])) == sorted(uids):
+                # Plain EXPUNGE is only safe when ours are the only \Deleted messages.
                 client.expunge()
             else:
-                log.warning("%s: no UIDPLUS; leaving %s flagged \\Deleted", self.source_id, key)
+                log.warning("%s: no UIDPLUS; leaving %s flagged \\Deleted", self.source_id, uids)
 
         try:
             self._run(f"move to {target}", do_move)
@@ -711,6 +722,11 @@ class MaildirMailbox:
                 raw = found.read_bytes()
             self._seen.add(key)
             yield Fetched(key=key, uid=None, uidvalidity=None, raw=raw)
+
+    def move_many(self, keys: list[str], folder: str) -> None:
+        """Move several messages (one rename each: Maildir has no index to rewrite)."""
+        for key in keys:
+            self.move(key, folder)
 
     def move(self, key: str, folder: str) -> None:
         """Rename the message file into `folder` (same name, same bytes); no-op if it is gone."""
