@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -766,14 +766,8 @@ def status(as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `mailbot` script."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        app(args=list(argv) if argv is not None else None, prog_name="mailbot")
-    except SystemExit as exc:
-        if exc.code == 2 or exc.code is None or isinstance(exc.code, int):
-            raise
-        raise
+    app(args=list(argv) if argv is not None else None, prog_name="mailbot")
 
 
-_unused: Callable[..., Any] | None = None
 if __name__ == "__main__":  # pragma: no cover
     main(sys.argv[1:])
