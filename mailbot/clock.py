@@ -40,3 +40,8 @@ class FixedClock:
     def set(self, when: dt.datetime) -> None:
         """Move the clock to `when`."""
         self.current = when
+
+
+def as_utc(t: dt.datetime) -> dt.datetime:
+    """A time from the database as aware UTC (SQLite returns naive UTC values)."""
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)

@@ -290,14 +290,17 @@ def config_from_data(data: dict[str, Any], path: Path) -> Config:
         for i, t in enumerate(tables)
     )
     sections = {
-        name: _section(name, cls, data.get(name, {}), file) for name, cls in SECTIONS.items() if name != "mailbox"
+        name: _section(name, cls, data.get(name, {}), file)
+        for name, cls in SECTIONS.items()
+        if name != "mailbox"
     }
     cfg = Config(path=path.resolve(), mailbox=boxes[0], mailboxes=boxes, **sections)
     for i, box in enumerate(boxes):
         where = "mailbox" if len(boxes) == 1 else f"mailbox[{i}]"
         if box.url.split("://", 1)[0] not in {"imap", "imaps", "maildir"}:
-            raise ConfigError(file, f"{where}.url",
-                              f"must start with imap://, imaps:// or maildir://, got {box.url!r}")
+            raise ConfigError(
+                file, f"{where}.url", f"must start with imap://, imaps:// or maildir://, got {box.url!r}"
+            )
     if len({b.url for b in boxes}) != len(boxes):
         raise ConfigError(file, "[[mailbox]].url", "the same mailbox is listed twice")
     try:

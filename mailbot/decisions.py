@@ -97,3 +97,27 @@ class Help:
 
 
 Decision = Adopt | Reject | Instruct | UpperAdopt | Forward | Commission | Penalty | Undo | Help
+
+
+def describe(decision: Decision) -> str:
+    """The decision written back as the command that made it, e.g. 采用 穗府信息 标题."""
+    match decision:
+        case Adopt(publication=pub, grade=grade):
+            return " ".join(x for x in ("采用", pub, grade) if x)
+        case Reject(reason=reason):
+            return f"不采用 {reason}".strip()
+        case Instruct(level=level):
+            return f"批示 {level}"
+        case UpperAdopt(level=level):
+            return f"上级采用 {level}"
+        case Forward(level=level):
+            return f"上报 {level}"
+        case Commission():
+            return "约稿"
+        case Penalty(points=points, reason=reason):
+            return f"扣分 {points:g} {reason}".strip()
+        case Undo():
+            return "撤销"
+        case Help():
+            return "帮助"
+    return str(decision)

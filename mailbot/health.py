@@ -11,15 +11,12 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from mailbot import outbox
+from mailbot.clock import as_utc
 from mailbot.models import Bounce, Disposition, EventRow, Item, ItemStatus, MessageRow, Setting
 from mailbot.runtime import Runtime
 from mailbot.store import session_scope
 
 STUCK_OUTBOX = dt.timedelta(hours=1)
-
-
-def _aware(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def health(rt: Runtime) -> dict[str, Any]:
@@ -39,13 +36,13 @@ def health(rt: Runtime) -> dict[str, Any]:
         urgent_items = [
             i
             for i in s.exec(select(Item).where(Item.urgent == True)).all()  # noqa: E712
-            if _aware(i.received_at) >= since
+            if as_utc(i.received_at) >= since
         ]
         urgent = []
         for item in urgent_items:
             first = s.exec(select(func.min(EventRow.at)).where(EventRow.item_id == item.id)).one()
-            received = _aware(item.received_at)
-            minutes = int(((_aware(first) if first else now) - received).total_seconds() // 60)
+            received = as_utc(item.received_at)
+            minutes = int(((as_utc(first) if first else now) - received).total_seconds() // 60)
             urgent.append(
                 {
                     "item": item.id,
@@ -61,9 +58,9 @@ def health(rt: Runtime) -> dict[str, Any]:
         problems.append("no successful poll yet")
     elif now - last_poll > stale_after:
         problems.append(f"last successful poll {int((now - last_poll).total_seconds() // 60)} min ago")
-    if ob.oldest_queued is not None and now - _aware(ob.oldest_queued) > STUCK_OUTBOX:
+    if ob.oldest_queued is not None and now - as_utc(ob.oldest_queued) > STUCK_OUTBOX:
         problems.append(
-            f"outbox stuck: oldest mail queued since {_aware(ob.oldest_queued).astimezone(tz):%Y-%m-%d %H:%M}"
+            f"outbox stuck: oldest mail queued since {as_utc(ob.oldest_queued).astimezone(tz):%Y-%m-%d %H:%M}"
         )
     trigger = CronTrigger.from_crontab(rt.config.bulletin.schedule, timezone=tz)
     nxt = trigger.get_next_fire_time(None, now.astimezone(tz))
@@ -75,7 +72,7 @@ def health(rt: Runtime) -> dict[str, Any]:
         "pending_review": int(pending),
         "outbox": {
             "queued": ob.queued,
-            "oldest_queued": _aware(ob.oldest_queued).astimezone(tz).isoformat()
+            "oldest_queued": as_utc(ob.oldest_queued).astimezone(tz).isoformat()
             if ob.oldest_queued
             else None,
             "dead": ob.dead,

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from mailbot import notices, similarity
 from mailbot.archive import digest
+from mailbot.clock import as_utc
 from mailbot.errors import RefusedMail
 from mailbot.mailbox import Fetched, Mailbox
 from mailbot.mime import ParsedMail, parse_mail
@@ -448,8 +449,8 @@ def _flag_similar(rt: Runtime, s: Session, item: Item) -> None:
             col(Item.fingerprint).is_not(None),
         )
     ).all()
-    feed.catch_up(((r[0], r[1], r[2], _utc(r[3]), r[4]) for r in rows), _utc(item.received_at), keep)
-    doc = similarity.Doc(item.id, item.unit_id, _utc(item.received_at), item.title, item.text)
+    feed.catch_up(((r[0], r[1], r[2], as_utc(r[3]), r[4]) for r in rows), as_utc(item.received_at), keep)
+    doc = similarity.Doc(item.id, item.unit_id, as_utc(item.received_at), item.title, item.text)
     match = feed.index.best_match(
         doc,
         same_unit_days=lim.similar_days,
@@ -462,10 +463,6 @@ def _flag_similar(rt: Runtime, s: Session, item: Item) -> None:
         item.similar_to, item.similarity = match.other_id, round(match.similarity, 3)
     s.add(item)
     feed.index.add(doc)
-
-
-def _utc(t: dt.datetime) -> dt.datetime:
-    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
 
 def _failed(

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from mailbot import bulletin as bt
 from mailbot import compose, ledger, msgid, notices, outbox
+from mailbot.clock import as_utc
 from mailbot.decisions import Adopt, Instruct, UpperAdopt
 from mailbot.models import BulletinRow, EventRow, Item, OutboxRow
 from mailbot.periods import Period, is_quarter_end, quarter_of, year_of
@@ -28,10 +29,6 @@ log = logging.getLogger(__name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _aware(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
-
-
 def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
     """Everything the bulletin shows for `period`, from the database and the scoring core."""
     book = Scorebook(rt, s)
@@ -41,7 +38,7 @@ def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
     quarter_rows = book.rows(quarter_of(period.start, cal)) if quarter_end else None
     items = {i.id: i for i in s.exec(select(Item).where(col(Item.id).not_like("R%"))).all()}
     start, end = period.start.astimezone(dt.UTC), period.end.astimezone(dt.UTC)
-    received = sum(1 for i in items.values() if period.contains(_aware(i.received_at)))
+    received = sum(1 for i in items.values() if period.contains(as_utc(i.received_at)))
     events = [ledger_event(r) for r in s.exec(select(EventRow).order_by(col(EventRow.id))).all()]
     live = [e for e in ledger.effective_events(events) if start <= e.at.astimezone(dt.UTC) < end]
     points_cache: dict[str, dict[int, float]] = {}
@@ -73,15 +70,15 @@ def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
             uppers.append(bt.UpperEntry(item.id, item.unit_name, item.title, d.level, e.at))
     urgent = []
     for item in sorted(items.values(), key=lambda i: i.id):
-        if item.urgent and period.contains(_aware(item.received_at)):
+        if item.urgent and period.contains(as_utc(item.received_at)):
             first = min((ev.at for ev in events if ev.item_id == item.id), default=None)
             urgent.append(
                 bt.UrgentEntry(
                     item.id,
                     item.unit_name,
                     item.title,
-                    _aware(item.received_at),
-                    (first - _aware(item.received_at)) if first else None,
+                    as_utc(item.received_at),
+                    (first - as_utc(item.received_at)) if first else None,
                 )
             )
     from mailbot.yuegao import bulletin_entries

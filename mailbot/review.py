@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from mailbot import ledger, notices
 from mailbot.authresults import sender_authenticated
+from mailbot.clock import as_utc
 from mailbot.decisions import (
     Adopt,
     Commission,
@@ -32,6 +33,7 @@ from mailbot.decisions import (
     Reject,
     Undo,
     UpperAdopt,
+    describe,
 )
 from mailbot.errors import CommandError
 from mailbot.mime import ParsedMail
@@ -66,22 +68,15 @@ def decision_of(row: EventRow) -> Decision:
     return cls(**row.args)
 
 
-def describe(decision: Decision) -> str:
-    """A decision as a reviewer would write it (for confirmations and `items show`)."""
-    args = [str(v) for v in decision_args(decision).values() if v not in (None, "")]
-    if isinstance(decision, Penalty):
-        args = [f"{decision.points:g}"] + ([decision.reason] if decision.reason else [])
-    return " ".join([str(decision.kind), *args])
+def ledger_event(row: EventRow) -> ledger.Event:
+    """An event row as a ledger event (SQLite hands back naive UTC times)."""
+    return ledger.Event(row.item_id, row.id or 0, as_utc(row.at), row.by, decision_of(row))
 
 
 def ledger_events(s: Session, item_id: str) -> list[ledger.Event]:
     """All events of one item, as ledger events."""
     rows = s.exec(select(EventRow).where(EventRow.item_id == item_id).order_by(col(EventRow.id))).all()
-    return [ledger.Event(r.item_id, r.id or 0, _aware(r.at), r.by, decision_of(r)) for r in rows]
-
-
-def _aware(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+    return [ledger_event(r) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,13 @@ from the one pure scoring function.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from functools import cached_property
 
 from sqlmodel import Session, col, select
 
 from mailbot import ledger, scoring
+from mailbot.clock import as_utc
 from mailbot.decisions import Penalty
 from mailbot.models import EventRow, Item, ItemStatus
 from mailbot.periods import Period, parse_period
@@ -23,16 +23,12 @@ from mailbot.runtime import Runtime
 _UNSCORED = {ItemStatus.SUPERSEDED, ItemStatus.REFUSED, ItemStatus.QUARANTINED}
 
 
-def _aware(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
-
-
 def scored_item(item: Item) -> scoring.ScoredItem:
     """What scoring needs of an item row."""
     return scoring.ScoredItem(
         id=item.id,
         unit_id=item.unit_id,
-        received_at=_aware(item.received_at),
+        received_at=as_utc(item.received_at),
         title=item.title,
         scored=item.status not in _UNSCORED,
         commissioned="约稿" in item.flags,
@@ -42,9 +38,9 @@ def scored_item(item: Item) -> scoring.ScoredItem:
 
 def ledger_event(row: EventRow) -> ledger.Event:
     """An event row as a ledger event."""
-    from mailbot.review import decision_of
+    from mailbot.review import ledger_event as convert  # review imports scorebook lazily too
 
-    return ledger.Event(row.item_id, row.id or 0, _aware(row.at), row.by, decision_of(row))
+    return convert(row)
 
 
 class Scorebook:

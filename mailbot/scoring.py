@@ -45,14 +45,12 @@ from decimal import Decimal
 from mailbot.decisions import (
     Adopt,
     Commission,
-    Decision,
     Forward,
-    Help,
     Instruct,
     Penalty,
     Reject,
-    Undo,
     UpperAdopt,
+    describe,
 )
 from mailbot.errors import MailbotError
 from mailbot.ledger import Event, decision_order, effective_events, item_status
@@ -120,30 +118,6 @@ def format_points(points: Decimal) -> str:
     """Points as people write them: 2, 0.5, -10 (no trailing zeros, no exponent)."""
     text = f"{points.normalize():f}"
     return "0" if text in ("-0", "0") else text
-
-
-def describe(decision: Decision) -> str:
-    """The decision written back as the command that made it, e.g. 采用 穗府信息 标题."""
-    match decision:
-        case Adopt(publication=pub, grade=grade):
-            return " ".join(x for x in ("采用", pub, grade) if x)
-        case Reject(reason=reason):
-            return f"不采用 {reason}".strip()
-        case Instruct(level=level):
-            return f"批示 {level}"
-        case UpperAdopt(level=level):
-            return f"上级采用 {level}"
-        case Forward(level=level):
-            return f"上报 {level}"
-        case Commission():
-            return "约稿"
-        case Penalty(points=points, reason=reason):
-            return f"扣分 {format_points(Decimal(str(points)))} {reason}".strip()
-        case Undo():
-            return "撤销"
-        case Help():
-            return "帮助"
-    return str(decision)
 
 
 # ---------------------------------------------------------------- one item

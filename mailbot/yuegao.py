@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from mailbot import notices
 from mailbot.bulletin import YuegaoEntry
+from mailbot.clock import as_utc
 from mailbot.models import Item, YuegaoRow
 from mailbot.periods import Period
 from mailbot.runtime import Runtime
@@ -50,10 +51,6 @@ def deadline(request: YuegaoRow, rt: Runtime) -> dt.datetime:
     )
 
 
-def _aware(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
-
-
 def states(rt: Runtime, s: Session, request: YuegaoRow, now: dt.datetime) -> list[UnitState]:
     """Each addressed unit's state on the request at `now`."""
     directory = rt.directory()
@@ -63,7 +60,7 @@ def states(rt: Runtime, s: Session, request: YuegaoRow, now: dt.datetime) -> lis
         )
     ).all()
     first: dict[str, Item] = {}
-    for item in sorted(answers, key=lambda i: _aware(i.received_at)):
+    for item in sorted(answers, key=lambda i: as_utc(i.received_at)):
         if item.unit_id:
             first.setdefault(item.unit_id, item)
     end = deadline(request, rt)
@@ -73,7 +70,7 @@ def states(rt: Runtime, s: Session, request: YuegaoRow, now: dt.datetime) -> lis
         name = unit.name if unit else uid
         answer = first.get(uid)
         if answer is not None:
-            state = Answer.ON_TIME if _aware(answer.received_at) < end else Answer.LATE
+            state = Answer.ON_TIME if as_utc(answer.received_at) < end else Answer.LATE
         else:
             state = Answer.OPEN if now < end else Answer.MISSED
         out.append(UnitState(uid, name, state, answer.id if answer else None))
