@@ -1,7 +1,9 @@
 """Nothing lost, nothing twice: `poll --once` killed with SIGKILL at random moments, then restarted.
 
 500 submissions wait in a real Dovecot inbox. The intake process is started,
-killed at a random point, restarted, and so on until a run completes. After
+killed at a random point (measured in progress: mails archived, mails sent, or
+a moment of start-up, so the test kills as often on a fast machine as on a
+slow one), restarted, and so on until a run completes. After
 that every mail must be filed exactly once, `messages list` must account for
 all 500, and every receipt must have reached the SMTP server.
 
@@ -53,6 +55,11 @@ def _mails(rng: random.Random) -> list[bytes]:
     return out
 
 
+def _archived(root: Path) -> int:
+    """How many raw mails the archive holds (each is fsynced before it is processed)."""
+    return sum(1 for _ in root.glob("*/*.eml")) if root.exists() else 0
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_sigkill_at_random_points_loses_and_doubles_nothing(
@@ -64,25 +71,56 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(
     office = make_office(tmp_path / "office", mailbox_url=url, smtp_url=smtp_capture.url, imap_password=password,
                          urgent=())
     cmd = [sys.executable, "-m", "mailbot", "poll", "--once", "-c", str(office.config)]
+    archive = office.root / "var" / "archive"
     kills = 0
     finished = False
-    for _ in range(25):
+    # Kills are triggered by progress, not by wall-clock time: a fast machine must
+    # not finish the whole inbox before the first kill, nor a slow one be killed
+    # before it has done anything. Each run is killed after a random number of
+    # newly archived mails (mid-intake), of sent mails (mid-delivery), or a random
+    # moment of its start-up (connect, migrate, recovery of the previous kill),
+    # or after either kind of progress, whichever phase the run is in.
+    # The first four runs hit each kind of moment at least once; the rest are random.
+    modes = ["intake", "startup", "intake", "delivery"] + [
+        rng.choice(("progress", "progress", "progress", "startup")) for _ in range(36)]
+    killed_in: collections.Counter[str] = collections.Counter()
+    for mode in modes:
+        archived0, sent0 = _archived(archive), len(smtp_capture.messages)
+        target = rng.randint(5, 60)
+        startup_delay = rng.uniform(0.05, 1.5)
+        started = time.monotonic()
         proc = subprocess.Popen(cmd, env=office.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            proc.wait(timeout=rng.uniform(2.0, 6.0))
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            kills += 1
-            continue
-        assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
-        finished = True
-        break
-    if not finished:  # the random kills never let a run finish: one last run without a kill
+        while proc.poll() is None:
+            if mode == "intake":
+                due = _archived(archive) - archived0 >= target
+            elif mode == "delivery":
+                due = len(smtp_capture.messages) - sent0 >= target
+            elif mode == "progress":  # whichever phase the run is in
+                due = _archived(archive) - archived0 + len(smtp_capture.messages) - sent0 >= target
+            else:
+                due = time.monotonic() - started >= startup_delay
+            if due:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                kills += 1
+                killed_in[mode] += 1
+                break
+            if time.monotonic() - started > 600:
+                proc.kill()
+                raise AssertionError("poll --once neither finished nor progressed in 600 s")
+            time.sleep(0.01)
+        else:
+            assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
+            finished = True
+            break
+        if proc.stderr:
+            proc.stderr.close()
+    if not finished:  # the kills never let a run finish: one last run without a kill
         subprocess.run(cmd, env=office.env, check=True, capture_output=True, timeout=600)
     # One more pass: whatever the last killed run left queued is sent now.
     office.run("poll", "--once")
-    assert kills >= 3, "the test must actually kill the intake several times"
+    assert {"intake", "startup", "delivery"} <= set(killed_in), f"killed only in {dict(killed_in)}"
+    assert kills >= 4, "the test must actually kill the intake several times"
 
     items = office.json("items", "list")
     assert len(items) == N
