@@ -19,6 +19,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from mailbot.bulletin import COLUMNS, BulletinData, bulletin_title, clean, display_width
 
@@ -177,5 +178,7 @@ def bulletin_xlsx(data: BulletinData) -> bytes:
     wb.properties.created = stamp
     wb.properties.modified = stamp
     buf = io.BytesIO()
-    wb.save(buf)
+    # Not wb.save(): it stamps "modified" with the current time, and the same bulletin must give
+    # the same bytes whenever it is rebuilt (a resend, a second `bulletin --out`).
+    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()
     return _fixed_zip(buf.getvalue(), stamp)

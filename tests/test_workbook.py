@@ -93,6 +93,16 @@ def test_same_data_gives_the_same_bytes(sample: Sample) -> None:
     assert bulletin_xlsx(sample.data) == bulletin_xlsx(sample.data)
 
 
+def test_document_dates_are_the_issue_date_not_the_build_time(sample: Sample) -> None:
+    # A rebuilt bulletin (a resend, `bulletin --out` again) must be byte-identical, so no
+    # part of the file may carry the moment it was built.
+    props = load_workbook(io.BytesIO(bulletin_xlsx(sample.data))).properties
+    issued = sample.data.issued
+    assert props.created is not None and props.modified is not None
+    assert props.created.date() == props.modified.date() == issued
+    assert (props.modified.hour, props.modified.minute, props.modified.second) == (0, 0, 0)
+
+
 def test_formula_like_titles_stay_text(sample: Sample) -> None:
     at = sample.data.adopted_entries[0].at
     evil = AdoptedEntry(
