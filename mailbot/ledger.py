@@ -42,6 +42,8 @@ def effective_events(events: Iterable[Event]) -> list[Event]:
     themselves are never in the result.
     """
     ordered = sorted(events, key=_order)
+    if not any(isinstance(e.decision, Undo | Help) for e in ordered):
+        return ordered  # nothing to resolve: the common case, and hot when a year is scored
     live: dict[tuple[str, str], list[Event]] = {}
     cancelled: set[int] = set()
     for event in ordered:
@@ -67,8 +69,13 @@ def item_status(events: Iterable[Event]) -> ItemStatus:
     批示, 上报, 约稿 and 扣分 never change the status: a 批示 on an item nobody
     adopted leaves it pending, so that an editor still decides on it.
     """
+    return settled_status(sorted(effective_events(events), key=decision_order))
+
+
+def settled_status(effective: Iterable[Event]) -> ItemStatus:
+    """The status that effective events, already in decision order, leave an item in."""
     status: ItemStatus = "pending"
-    for event in sorted(effective_events(events), key=decision_order):
+    for event in effective:
         if isinstance(event.decision, Adopt | UpperAdopt):
             status = "adopted"
         elif isinstance(event.decision, Reject):

@@ -37,8 +37,9 @@ How points arise (each rule's numbers come from scoring.toml):
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -53,8 +54,8 @@ from mailbot.decisions import (
     describe,
 )
 from mailbot.errors import MailbotError
-from mailbot.ledger import Event, decision_order, effective_events, item_status
-from mailbot.periods import Period, month_of, months_in, year_containing, year_period
+from mailbot.ledger import Event, decision_order, effective_events, settled_status
+from mailbot.periods import Period, month_of, months_in, year_containing
 from mailbot.rules import ZERO, RuleSet, ScoringRules
 from mailbot.units import Unit
 
@@ -223,14 +224,15 @@ def _state(item: ScoredItem, evs: Sequence[Event], rs: RuleSet) -> dict[str, _Pa
         if pts:
             parts[f"fwd:{level}"] = (pts, f"上报{level} +{_pts(pts)}")
 
-    for event in evs:
+    for position, event in enumerate(evs):
         d = event.decision
         if isinstance(d, Penalty):
             pts = abs(Decimal(str(d.points)))
             if not pts and d.reason:
                 pts = rs.penalty(d.reason) or ZERO
             reason = f"（{d.reason}）" if d.reason else ""
-            parts[f"pen:{event.seq}"] = (-pts, f"扣分{reason} -{_pts(pts)}")
+            # Keyed by position, not seq: a state is then a function of the decisions alone (see _Memo).
+            parts[f"pen:{position}"] = (-pts, f"扣分{reason} -{_pts(pts)}")
     return parts
 
 
@@ -293,9 +295,27 @@ _NO_CHANGE = {
 }
 
 
-def _item_points(item: ScoredItem, events: Sequence[Event], rules: ScoringRules) -> list[_EventPoints]:
+_Memo = dict[tuple[object, ...], tuple[tuple[_Part, ...], ...]]
+"""Points of each event by the item's decision history: a state depends only on the item's
+约稿 flags, its decisions in order and the rule set of each, and most items share a
+history with thousands of others (one 采用 in one publication, one 不采用), so a
+province's year replays a few hundred distinct histories instead of 200,000."""
+
+
+def _effective(events: Sequence[Event]) -> list[Event]:
+    return sorted(effective_events(events), key=decision_order)
+
+
+def _item_points(
+    item: ScoredItem,
+    events: Sequence[Event],
+    rules: ScoringRules,
+    memo: _Memo | None = None,
+    *,
+    effective: list[Event] | None = None,
+) -> list[_EventPoints]:
     """Each effective event of one item with the points it changed, by decision time."""
-    evs = sorted(effective_events(events), key=decision_order)
+    evs = effective if effective is not None else _effective(events)
     if item.commission_late:
         rs = rules.ruleset_at(item.received_at)
         name = rs.late_commission_penalty
@@ -303,7 +323,25 @@ def _item_points(item: ScoredItem, events: Sequence[Event], rules: ScoringRules)
         if name and pts:
             late = Event(item.id, -1, item.received_at, SYSTEM, Penalty(float(pts), name))
             evs = sorted([late, *evs], key=decision_order)
-    out: list[_EventPoints] = []
+    if not evs:
+        return []
+    sets = [rules.ruleset_at(e.at) for e in evs]
+    key = (
+        item.commissioned,
+        item.commission_late,
+        *((e.decision, id(rs)) for e, rs in zip(evs, sets, strict=True)),
+    )
+    changes = memo.get(key) if memo is not None else None
+    if changes is None:
+        changes = _changes(item, evs, sets)
+        if memo is not None:
+            memo[key] = changes
+    return [_EventPoints(event, parts) for event, parts in zip(evs, changes, strict=True)]
+
+
+def _changes(item: ScoredItem, evs: list[Event], sets: list[RuleSet]) -> tuple[tuple[_Part, ...], ...]:
+    """What each event changed in the item's total, under the rule set in force at the event."""
+    out: list[tuple[_Part, ...]] = []
     states: dict[tuple[int, int], dict[str, _Part]] = {}
 
     def state(k: int, rs: RuleSet) -> dict[str, _Part]:
@@ -315,8 +353,7 @@ def _item_points(item: ScoredItem, events: Sequence[Event], rules: ScoringRules)
             states[key] = _state(item, evs[:k], rs)
         return states[key]
 
-    for k, event in enumerate(evs):
-        rs = rules.ruleset_at(event.at)
+    for k, (event, rs) in enumerate(zip(evs, sets, strict=True)):
         before = state(k, rs)
         after = state(k + 1, rs)
         changed: list[_Part] = []
@@ -328,8 +365,8 @@ def _item_points(item: ScoredItem, events: Sequence[Event], rules: ScoringRules)
         if not changed:
             new = [after[k2][1] for k2 in after if k2 not in before]
             changed.append((ZERO, new[0] if new else _NO_CHANGE.get(type(event.decision), "不计分")))
-        out.append(_EventPoints(event, tuple(changed)))
-    return out
+        out.append(tuple(changed))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- periods and units
@@ -337,13 +374,49 @@ def _item_points(item: ScoredItem, events: Sequence[Event], rules: ScoringRules)
 
 @dataclass(slots=True)
 class _Book:
-    """Everything computed once per call: item lines by unit, items by unit."""
+    """Everything computed once per call: item lines by unit, items by unit, and caches over them."""
 
     rules: ScoringRules
     units: dict[str, Unit]
     items: dict[str, list[ScoredItem]]
-    lines: dict[str, list[ExplainLine]]
+    # Per unit, (when, points, item, event, rule) of each decision line: ExplainLines are only
+    # built for `explain`; a score needs the points and times alone.
+    lines: dict[str, list[tuple[datetime, Decimal, ScoredItem, Event, str]]]
     adopted_at: dict[str, list[tuple[str, datetime]]]
+    children: dict[str, list[Unit]] = field(default_factory=dict)
+    # Per unit: its lines' times in order and the running sum of their points, so that a
+    # period's sum is two bisections (score_period asks for every unit, month and child).
+    _sums: dict[str, tuple[list[datetime], list[Decimal]]] = field(default_factory=dict)
+    _months: dict[tuple[datetime, datetime], list[Period]] = field(default_factory=dict)
+    _years: dict[tuple[datetime, datetime], list[Period]] = field(default_factory=dict)
+    _minimum: dict[tuple[str, str], list[ExplainLine]] = field(default_factory=dict)
+
+    def months(self, start: datetime, end: datetime) -> list[Period]:
+        """The calendar months of [start, end) (cached: every unit asks for the same few)."""
+        key = (start, end)
+        if key not in self._months:
+            self._months[key] = months_in(Period("month", "", start, end))
+        return self._months[key]
+
+    def years(self, start: datetime, end: datetime) -> list[Period]:
+        """The assessment years that [start, end) touches, in order (cached like `months`)."""
+        key = (start, end)
+        if key not in self._years:
+            found = {year_containing(m, self.rules.calendar) for m in self.months(start, end)}
+            self._years[key] = sorted(found, key=lambda y: y.start)
+        return self._years[key]
+
+    def line_sum(self, unit_id: str, start: datetime, end: datetime) -> Decimal:
+        """The points of the unit's decision lines dated in [start, end)."""
+        if unit_id not in self._sums:
+            lines = sorted(self.lines.get(unit_id, []), key=lambda ln: ln[0])
+            running, total = [ZERO], ZERO
+            for ln in lines:
+                total += ln[1]
+                running.append(total)
+            self._sums[unit_id] = ([ln[0] for ln in lines], running)
+        ats, running = self._sums[unit_id]
+        return running[bisect_left(ats, end)] - running[bisect_left(ats, start)]
 
 
 def _book(
@@ -358,6 +431,10 @@ def _book(
             )
         by_item.setdefault(event.item_id, []).append(event)
     book = _Book(rules, unit_map, {}, {}, {})
+    for unit in sorted(unit_map.values(), key=lambda u: u.id):
+        if unit.parent is not None:
+            book.children.setdefault(unit.parent, []).append(unit)
+    memo: _Memo = {}
     for item in sorted(items, key=lambda i: i.id):
         if item.received_at.tzinfo is None:
             raise ScoringInputError(f"收件时间必须带时区：{item.id} {item.received_at.isoformat()}")
@@ -365,23 +442,12 @@ def _book(
             continue
         uid = item.unit_id
         book.items.setdefault(uid, []).append(item)
-        item_events = by_item.get(item.id, [])
-        for ep in _item_points(item, item_events, rules):
+        effective = _effective(by_item.get(item.id, ()))
+        lines = book.lines.setdefault(uid, [])
+        for ep in _item_points(item, (), rules, memo, effective=effective):
             for points, rule in ep.parts:
-                book.lines.setdefault(uid, []).append(
-                    ExplainLine(
-                        uid,
-                        item.id,
-                        item.title,
-                        describe(ep.event.decision),
-                        ep.event.at,
-                        ep.event.by,
-                        points,
-                        rule,
-                    )
-                )
-        if item_status(item_events) == "adopted":
-            effective = sorted(effective_events(item_events), key=decision_order)
+                lines.append((ep.event.at, points, item, ep.event, rule))
+        if settled_status(effective) == "adopted":
             last_reject = max(
                 (i for i, e in enumerate(effective) if isinstance(e.decision, Reject)), default=-1
             )
@@ -391,75 +457,114 @@ def _book(
     return book
 
 
-def _month_min_lines(book: _Book, unit: Unit, start: datetime, end: datetime) -> list[ExplainLine]:
-    """Points for meeting the monthly minimum count in each month of [start, end), within the yearly cap."""
-    cal = book.rules.calendar
+def _year_minimum_lines(book: _Book, unit: Unit, year: Period) -> list[ExplainLine]:
+    """Points for meeting the monthly minimum count in each month of an assessment year, within its cap."""
+    key = (unit.id, year.label)
+    if key in book._minimum:
+        return book._minimum[key]
     lines: list[ExplainLine] = []
-    items = book.items.get(unit.id, [])
-    for year in sorted({year_containing(m, cal).label for m in months_in(Period("month", "", start, end))}):
-        awarded = ZERO
-        for month in months_in(year_period(int(year), cal)):
-            if month.start >= end:
-                break
-            sr = book.rules.ruleset_for(month).series_rules(unit.series)
-            if sr is None or not sr.month_min or not sr.month_min_points:
-                continue
-            count = sum(1 for i in items if month.contains(i.received_at))
-            if count < sr.month_min:
-                continue
-            award = sr.month_min_points
-            cap = sr.month_min_points_year_cap
-            if cap is not None:
-                award = max(ZERO, min(award, cap - awarded))
-            awarded += award
-            if award and month.start >= start:
-                cap_note = f"（全年封顶{_pts(cap)}）" if cap is not None else ""
-                lines.append(
-                    ExplainLine(
-                        unit.id,
-                        None,
-                        f"{month.title()}报送{count}条",
-                        "月度报送达标",
-                        month.start,
-                        SYSTEM,
-                        award,
-                        f"每月报送不少于{sr.month_min}条 +{_pts(award)}{cap_note}",
-                    )
+    counts: dict[datetime, int] | None = None
+    awarded = ZERO
+    for month in book.months(year.start, year.end):
+        sr = book.rules.ruleset_for(month).series_rules(unit.series)
+        if sr is None or not sr.month_min or not sr.month_min_points:
+            continue
+        if counts is None:
+            counts = {}
+            for i in book.items.get(unit.id, []):
+                if year.contains(i.received_at):
+                    first = month_of(i.received_at, book.rules.calendar).start
+                    counts[first] = counts.get(first, 0) + 1
+        count = counts.get(month.start, 0)
+        if count < sr.month_min:
+            continue
+        award = sr.month_min_points
+        cap = sr.month_min_points_year_cap
+        if cap is not None:
+            award = max(ZERO, min(award, cap - awarded))
+        awarded += award
+        if award:
+            cap_note = f"（全年封顶{_pts(cap)}）" if cap is not None else ""
+            lines.append(
+                ExplainLine(
+                    unit.id,
+                    None,
+                    f"{month.title()}报送{count}条",
+                    "月度报送达标",
+                    month.start,
+                    SYSTEM,
+                    award,
+                    f"每月报送不少于{sr.month_min}条 +{_pts(award)}{cap_note}",
                 )
+            )
+    book._minimum[key] = lines
     return lines
 
 
+def _month_min_lines(book: _Book, unit: Unit, start: datetime, end: datetime) -> list[ExplainLine]:
+    """Points for meeting the monthly minimum count in each month of [start, end), within the yearly cap."""
+    return [
+        ln
+        for year in book.years(start, end)
+        for ln in _year_minimum_lines(book, unit, year)
+        if start <= ln.at < end
+    ]
+
+
 def _own_lines(book: _Book, unit: Unit, start: datetime, end: datetime) -> list[ExplainLine]:
-    own = [ln for ln in book.lines.get(unit.id, []) if start <= ln.at < end]
+    own = [
+        ExplainLine(unit.id, item.id, item.title, describe(event.decision), at, event.by, points, rule)
+        for at, points, item, event, rule in book.lines.get(unit.id, [])
+        if start <= at < end
+    ]
     return own + _month_min_lines(book, unit, start, end)
+
+
+def _own_sum(book: _Book, unit: Unit, start: datetime, end: datetime) -> Decimal:
+    """The points of `_own_lines` (same period), without building the lines."""
+    minimum = sum((ln.points for ln in _month_min_lines(book, unit, start, end)), ZERO)
+    return book.line_sum(unit.id, start, end) + minimum
+
+
+def _credit_shares(
+    book: _Book, unit: Unit, start: datetime, end: datetime
+) -> list[tuple[Unit, Decimal, Decimal]]:
+    """(child, fraction, the child's own score) for each direct-report point of `unit`, month by month."""
+    out: list[tuple[Unit, Decimal, Decimal]] = []
+    for child in book.children.get(unit.id, []):
+        shares: dict[Decimal, Decimal] = {}
+        for month in book.months(start, end):
+            sr = book.rules.ruleset_for(month).series_rules(child.series)
+            if sr is None or not sr.parent_credit:
+                continue
+            score = _own_sum(book, child, month.start, month.end)
+            shares[sr.parent_credit] = shares.get(sr.parent_credit, ZERO) + score
+        out.extend((child, fraction, score) for fraction, score in shares.items())
+    return out
 
 
 def _credit_lines(book: _Book, unit: Unit, start: datetime, end: datetime) -> list[ExplainLine]:
     """The parent's share of each direct-report point's own score, month by month."""
     lines: list[ExplainLine] = []
-    for child in sorted((u for u in book.units.values() if u.parent == unit.id), key=lambda u: u.id):
-        shares: dict[Decimal, Decimal] = {}
-        for month in months_in(Period("month", "", start, end)):
-            sr = book.rules.ruleset_for(month).series_rules(child.series)
-            if sr is None or not sr.parent_credit:
-                continue
-            score = sum((ln.points for ln in _own_lines(book, child, month.start, month.end)), ZERO)
-            shares[sr.parent_credit] = shares.get(sr.parent_credit, ZERO) + score
-        for fraction, score in shares.items():
-            percent = format_points(fraction * 100)
-            lines.append(
-                ExplainLine(
-                    unit.id,
-                    None,
-                    f"直报点 {child.name} 得分 {_pts(score)}",
-                    _CREDIT,
-                    start,
-                    SYSTEM,
-                    fraction * score,
-                    f"直报点 {child.name} 得分的{percent}%",
-                )
+    for child, fraction, score in _credit_shares(book, unit, start, end):
+        percent = format_points(fraction * 100)
+        lines.append(
+            ExplainLine(
+                unit.id,
+                None,
+                f"直报点 {child.name} 得分 {_pts(score)}",
+                _CREDIT,
+                start,
+                SYSTEM,
+                fraction * score,
+                f"直报点 {child.name} 得分的{percent}%",
             )
+        )
     return lines
+
+
+def _credit_sum(book: _Book, unit: Unit, start: datetime, end: datetime) -> Decimal:
+    return sum((fraction * score for _, fraction, score in _credit_shares(book, unit, start, end)), ZERO)
 
 
 def _unit_lines(book: _Book, unit: Unit, start: datetime, end: datetime) -> list[ExplainLine]:
@@ -485,9 +590,11 @@ def score_period(
     year = year_containing(period, rules.calendar)
     rows: list[ScoreRow] = []
     for unit in book.units.values():
-        own = sum((ln.points for ln in _own_lines(book, unit, period.start, period.end)), ZERO)
-        credited = sum((ln.points for ln in _credit_lines(book, unit, period.start, period.end)), ZERO)
-        cumulative = sum((ln.points for ln in _unit_lines(book, unit, year.start, period.end)), ZERO)
+        own = _own_sum(book, unit, period.start, period.end)
+        credited = _credit_sum(book, unit, period.start, period.end)
+        cumulative = _own_sum(book, unit, year.start, period.end) + _credit_sum(
+            book, unit, year.start, period.end
+        )
         submitted = sum(1 for i in book.items.get(unit.id, []) if period.contains(i.received_at))
         adopted = len({iid for iid, at in book.adopted_at.get(unit.id, []) if period.contains(at)})
         sr = rs.series_rules(unit.series)
@@ -522,8 +629,10 @@ def _ranked(rows: list[ScoreRow], series_order: list[str], unit_order: list[str]
     out: list[ScoreRow] = []
     for series in sorted({r.series for r in rows}, key=lambda s: order[s]):
         group = sorted((r for r in rows if r.series == series), key=lambda r: (-r.score, position[r.unit_id]))
-        for row in group:
-            rank = 1 + sum(1 for other in group if other.score > row.score)
+        rank, previous = 0, None
+        for place, row in enumerate(group, start=1):
+            if row.score != previous:
+                rank, previous = place, row.score
             out.append(
                 ScoreRow(
                     row.unit_id,
