@@ -30,7 +30,7 @@ from mailbot.decisions import (
 from mailbot.ledger import Event
 from mailbot.periods import months_in, parse_period, quarter_period, year_period
 from mailbot.rules import ScoringRules, load_rules, rules_from_text
-from mailbot.scoring import ScoredItem, explain, score_period
+from mailbot.scoring import ScoredItem, explain, item_points, score_period
 from mailbot.units import Unit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -217,3 +217,40 @@ def test_explanation_lines_sum_to_the_score(data: tuple[str, list[ScoredItem], l
         for row in score_period(UNITS[office], items, events, rules, period):
             lines = explain(row.unit_id, UNITS[office], items, events, rules, period)
             assert sum((ln.points for ln in lines), Decimal(0)) == row.score
+
+
+@settings(max_examples=60, deadline=None)
+@given(ledgers(), st.lists(st.booleans(), min_size=6, max_size=6))
+def test_each_item_scores_its_own_history_among_lookalikes(
+    data: tuple[str, list[ScoredItem], list[Event]], flips: list[bool]
+) -> None:
+    # score_period replays each distinct decision history once and reuses the result for every
+    # item that shares it: a copy of an item (same decisions, other id, seqs and reviewers) must
+    # score like the original, and a copy whose 约稿 flags differ must score on its own flags.
+    office, items, events = data
+    rules = PAIRS[office][0]
+    copies, copied_events = [], []
+    for n, (item, flip) in enumerate(zip(items, flips, strict=False)):
+        copy = ScoredItem(
+            f"2026-9{n:03d}",
+            item.unit_id,
+            item.received_at,
+            item.title,
+            scored=item.scored,
+            commissioned=item.commissioned != flip,
+            commission_late=item.commission_late,
+        )
+        copies.append(copy)
+        copied_events += [
+            Event(copy.id, 1000 + e.seq, e.at, e.by.upper(), e.decision) for e in events if e.item_id == item.id
+        ]
+    all_items, all_events = items + copies, events + copied_events
+    year = parse_period("2026", rules.calendar)
+    earned: dict[str, Decimal] = {}
+    for unit in UNITS[office]:
+        for ln in explain(unit.id, UNITS[office], all_items, all_events, rules, year):
+            if ln.item_id is not None:
+                earned[ln.item_id] = earned.get(ln.item_id, Decimal(0)) + ln.points
+    for item in all_items:
+        alone = item_points(item, [e for e in all_events if e.item_id == item.id], rules)
+        assert earned.get(item.id, Decimal(0)) == alone, item
