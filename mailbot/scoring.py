@@ -47,9 +47,11 @@ from mailbot.decisions import (
     Adopt,
     Commission,
     Forward,
+    Help,
     Instruct,
     Penalty,
     Reject,
+    Undo,
     UpperAdopt,
     describe,
 )
@@ -303,6 +305,8 @@ province's year replays a few hundred distinct histories instead of 200,000."""
 
 
 def _effective(events: Sequence[Event]) -> list[Event]:
+    if len(events) == 1:  # most items: one decision, nothing to resolve or order
+        return [] if isinstance(events[0].decision, Undo | Help) else [events[0]]
     return sorted(effective_events(events), key=decision_order)
 
 
@@ -325,12 +329,16 @@ def _item_points(
             evs = sorted([late, *evs], key=decision_order)
     if not evs:
         return []
-    sets = [rules.ruleset_at(e.at) for e in evs]
-    key = (
-        item.commissioned,
-        item.commission_late,
-        *((e.decision, id(rs)) for e, rs in zip(evs, sets, strict=True)),
-    )
+    if len(rules.rulesets) == 1:  # one rule set in force: it need not be part of the key
+        sets = [rules.rulesets[0]] * len(evs)
+        key: tuple[object, ...] = (item.commissioned, item.commission_late, *(e.decision for e in evs))
+    else:
+        sets = [rules.ruleset_at(e.at) for e in evs]
+        key = (
+            item.commissioned,
+            item.commission_late,
+            *((e.decision, id(rs)) for e, rs in zip(evs, sets, strict=True)),
+        )
     changes = memo.get(key) if memo is not None else None
     if changes is None:
         changes = _changes(item, evs, sets)
