@@ -35,11 +35,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from imapclient import IMAPClient, imap_utf7
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
+from mailbot.endpoint import local_path, parse_server_url
 from mailbot.errors import ConfigError, TransportError
 
 log = logging.getLogger(__name__)
@@ -814,49 +814,37 @@ def open_mailbox(
     if not sep:
         raise bad(f"not a URL: {url!r} (expected imap://, imaps:// or maildir://)")
     if scheme == "maildir":
-        path_text = unquote(rest[2:] if rest.startswith("//") else rest)
+        path_text = rest[2:] if rest.startswith("//") else rest
         if not path_text:
             raise bad("maildir URL without a path")
-        path = Path(path_text)
-        return MaildirMailbox(path if path.is_absolute() else Path(base_dir) / path, spool_over=spool_over)
+        return MaildirMailbox(local_path(path_text, base_dir), spool_over=spool_over)
     if scheme not in ("imap", "imaps"):
         raise bad(f"unsupported scheme {scheme!r} (expected imap://, imaps:// or maildir://)")
-    parts = urlsplit(url)
-    try:
-        port = parts.port or (993 if scheme == "imaps" else 143)
-    except ValueError as exc:
-        raise bad(f"bad port in {url!r}") from exc
-    if not parts.hostname:
-        raise bad(f"no host in {url!r}")
-    if not parts.username:
-        raise bad(f"no user in {url!r} (write it as imap://user%40example.org@host:port/INBOX)")
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    unknown = set(query) - {"insecure", "starttls", "timeout"}
-    if unknown:
-        raise bad(f"unknown URL option(s) {sorted(unknown)}")
-    secret = password or os.environ.get(PASSWORD_ENV) or (unquote(parts.password) if parts.password else None)
-    if not secret:
-        raise bad(f"no password: set mailbox.password, ${PASSWORD_ENV} or put it in the URL")
-    folder = unquote(parts.path.lstrip("/")) or "INBOX"
-    try:
-        timeout = float(query.get("timeout", timeout))
-    except ValueError as exc:
-        raise bad("timeout must be a number of seconds") from exc
-    return ImapMailbox(
-        parts.hostname,
-        port,
-        unquote(parts.username),
-        secret,
-        folder=folder,
-        use_ssl=scheme == "imaps",
-        starttls=_flag(query.get("starttls")),
-        verify_cert=not _flag(query.get("insecure")),
+    server = parse_server_url(
+        url,
+        key="mailbox.url",
+        config_file=config_file,
+        default_port=993 if scheme == "imaps" else 143,
+        options=frozenset({"insecure", "starttls"}),
+        password=password,
+        password_env=PASSWORD_ENV,
         timeout=timeout,
+    )
+    if not server.user:
+        raise bad(f"no user in {url!r} (write it as imap://user%40example.org@host:port/INBOX)")
+    if not server.secret:
+        raise bad(f"no password: set mailbox.password, ${PASSWORD_ENV} or put it in the URL")
+    return ImapMailbox(
+        server.host,
+        server.port,
+        server.user,
+        server.secret,
+        folder=server.path or "INBOX",
+        use_ssl=scheme == "imaps",
+        starttls=server.flag("starttls"),
+        verify_cert=not server.flag("insecure"),
+        timeout=server.timeout,
         poll_interval=poll_interval,
         spool_over=spool_over,
         spool_dir=spool_dir,
     )
-
-
-def _flag(value: str | None) -> bool:
-    return value is not None and value.lower() in ("1", "true", "yes", "on")

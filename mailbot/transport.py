@@ -24,10 +24,10 @@ from collections.abc import Coroutine, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
+from mailbot.endpoint import local_path, parse_server_url
 from mailbot.errors import ConfigError, PermanentSendError, TransportError
 
 log = logging.getLogger(__name__)
@@ -327,39 +327,30 @@ def open_transport(
     if not sep:
         raise bad(f"not a URL: {url!r} (expected smtp://, smtps://, smtp+starttls:// or file://)")
     if scheme == "file":
-        path_text = unquote(rest)
-        if not path_text:
+        if not rest:
             raise bad("file URL without a directory")
-        path = Path(path_text)
-        return FileTransport(path if path.is_absolute() else Path(base_dir) / path)
+        return FileTransport(local_path(rest, base_dir))
     if scheme not in _SCHEMES:
         raise bad(f"unsupported scheme {scheme!r} (expected smtp://, smtps://, smtp+starttls:// or file://)")
     security, default_port = _SCHEMES[scheme]
-    parts = urlsplit(url)
-    try:
-        port = parts.port or default_port
-    except ValueError as exc:
-        raise bad(f"bad port in {url!r}") from exc
-    if not parts.hostname:
-        raise bad(f"no host in {url!r}")
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    unknown = set(query) - {"insecure", "timeout"}
-    if unknown:
-        raise bad(f"unknown URL option(s) {sorted(unknown)}")
-    username = unquote(parts.username) if parts.username else None
-    secret = password or os.environ.get(PASSWORD_ENV) or (unquote(parts.password) if parts.password else None)
-    if username and not secret:
-        raise bad(f"user {username} but no password: set it in the URL or ${PASSWORD_ENV}")
-    try:
-        timeout = float(query.get("timeout", timeout))
-    except ValueError as exc:
-        raise bad("timeout must be a number of seconds") from exc
-    return SmtpTransport(
-        parts.hostname,
-        port,
-        security=security,
-        username=username,
-        password=secret if username else None,
-        verify_cert=query.get("insecure", "").lower() not in ("1", "true", "yes", "on"),
+    server = parse_server_url(
+        url,
+        key="smtp.url",
+        config_file=config_file,
+        default_port=default_port,
+        options=frozenset({"insecure"}),
+        password=password,
+        password_env=PASSWORD_ENV,
         timeout=timeout,
+    )
+    if server.user and not server.secret:
+        raise bad(f"user {server.user} but no password: set it in the URL or ${PASSWORD_ENV}")
+    return SmtpTransport(
+        server.host,
+        server.port,
+        security=security,
+        username=server.user,
+        password=server.secret if server.user else None,
+        verify_cert=not server.flag("insecure"),
+        timeout=server.timeout,
     )

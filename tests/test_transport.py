@@ -217,3 +217,22 @@ def test_smtp_to_imap_delivers_into_the_mailbox(
     (item,) = mb.fetch_new()
     mb.close()
     assert item.raw.endswith(RAW)  # Dovecot prepends Return-Path and Received
+
+
+@pytest.mark.parametrize(
+    ("imap", "smtp", "problem"),
+    [
+        ("imap://u@h:99999/INBOX", "smtp://h:99999", "bad port"),
+        ("imap://u@h/INBOX?timeout=soon", "smtp://h?timeout=soon", "timeout must be a number"),
+        ("imap://u@h/INBOX?verify=0", "smtp://h?verify=0", "unknown URL option(s) ['verify']"),
+    ],
+)
+def test_mailbox_and_smtp_urls_report_the_same_fault_the_same_way(imap: str, smtp: str, problem: str) -> None:
+    from mailbot.mailbox import open_mailbox
+
+    with pytest.raises(ConfigError) as in_imap:
+        open_mailbox(imap, "pw", base_dir=Path("/"), config_file="mailbot.toml")
+    with pytest.raises(ConfigError) as in_smtp:
+        open_transport(smtp, "pw", base_dir=Path("/"), config_file="mailbot.toml")
+    assert (in_imap.value.key, in_smtp.value.key) == ("mailbox.url", "smtp.url")
+    assert problem in in_imap.value.problem and problem in in_smtp.value.problem
