@@ -42,6 +42,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from mailbot.decisions import (
     Adopt,
@@ -137,8 +138,8 @@ class _Adoption:
     grade: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _EventPoints:
+class _EventPoints(NamedTuple):
+    # A named tuple, not a frozen dataclass: a province's year builds 200,000 of them.
     event: Event
     parts: tuple[_Part, ...]
 
