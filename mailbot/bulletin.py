@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from mailbot.compose import TEMPLATES
 from mailbot.errors import MailbotError
@@ -594,3 +595,41 @@ def render_html(data: BulletinData, *, unit_id: str | None = None) -> str:
 def render_text(data: BulletinData, *, unit_id: str | None = None) -> str:
     """The bulletin as aligned plain text (the mail's text alternative)."""
     return _TEXT.get_template("bulletin/bulletin.txt.j2").render(build_context(data, unit_id=unit_id))
+
+
+_MARK = "\ue000本单位情况\ue001"  # private-use characters: no title, name or template can contain them
+
+
+class Copies:
+    """Every unit's copy of one bulletin: rendered once, then personalised by substitution.
+
+    A unit's copy differs from the plain bulletin only in its own line at the top and its
+    highlighted row; rendering the whole bulletin per unit is quadratic in the units (a
+    province's 3,000 copies of a 3,000-row bulletin). Each copy equals `render_html` /
+    `render_text` with that `unit_id` (tests/test_bulletin.py compares all of them).
+    """
+
+    def __init__(self, data: BulletinData) -> None:
+        context = build_context(data)
+        context["own_line"] = _MARK
+        self._data = data
+        self._html = _HTML.get_template("bulletin/bulletin.html.j2").render(context)
+        self._text = _TEXT.get_template("bulletin/bulletin.txt.j2").render(context)
+        self._row_open = _HTML.get_template("bulletin/_row.html.j2").module.row_open  # type: ignore[attr-defined]
+        # Where each unit's row stands in its table decides its plain (striped) opening tag.
+        self._even = {row.unit_id: i % 2 == 0 for s in context["series"] for i, row in enumerate(s.rows, 1)}
+
+    def text(self, unit_id: str) -> str:
+        """`render_text(data, unit_id=unit_id)`."""
+        return self._text.replace(_MARK, _own_line(self._data, unit_id), 1)
+
+    def html(self, unit_id: str) -> str:
+        """`render_html(data, unit_id=unit_id)`."""
+        own = str(markupsafe.escape(_own_line(self._data, unit_id)))
+        html = self._html.replace(_MARK, own, 1)
+        if unit_id not in self._even:
+            return html
+        plain = str(self._row_open(unit_id, False, self._even[unit_id]))
+        if html.count(plain) != 1:  # a row tag that is not unique cannot be swapped safely
+            return render_html(self._data, unit_id=unit_id)
+        return html.replace(plain, str(self._row_open(unit_id, True, False)), 1)

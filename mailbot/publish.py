@@ -137,16 +137,13 @@ def build_mail(
     data: bt.BulletinData,
     p: Planned,
     xlsx: bytes,
-    cache: dict[str, tuple[str, str]] | None = None,
+    copies: bt.Copies | None = None,
 ) -> compose.Message:
     """The bulletin as one unit's copy: its own line first, HTML + text + the .xlsx.
 
-    `cache` keeps each unit's rendering for its other addresses (rendering dominates the cost).
+    Pass one `copies` for all the copies of a bulletin: it renders the bulletin once.
     """
-    cache = {} if cache is None else cache
-    if p.unit_id not in cache:
-        cache[p.unit_id] = (bt.render_text(data, unit_id=p.unit_id), bt.render_html(data, unit_id=p.unit_id))
-    text, html = cache[p.unit_id]
+    copies = copies or bt.Copies(data)
     mid = msgid.make(
         rt.secret,
         kind="bulletin",
@@ -159,8 +156,8 @@ def build_mail(
         sender=rt.config.smtp.sender,
         to=[p.address],
         subject=bt.bulletin_title(data),
-        text=text,
-        html=html,
+        text=copies.text(p.unit_id),
+        html=copies.html(p.unit_id),
         message_id=mid,
         now=rt.now().astimezone(rt.config.tz),
         auto="auto-generated",
@@ -168,19 +165,22 @@ def build_mail(
     )
 
 
+CHUNK = 50
+"""Copies queued per transaction: a province's bulletin must not hold SQLite's single write
+lock (and so stop intake) for the minutes its thousands of copies take to build."""
+
+
 def issue(rt: Runtime, period: Period) -> tuple[bt.BulletinData, int]:
-    """Record the bulletin and queue every copy (idempotent); returns the data and how many were queued now."""
+    """Queue every copy of the period's bulletin, then record it; idempotent, and resumes after a crash.
+
+    Copies are built outside any transaction and queued CHUNK at a time. The bulletin row,
+    which tells the scheduler that the period is done, is written last: a crash in between
+    leaves some copies queued and no row, and the next run queues only the rest (dedupe keys).
+    """
     from mailbot.store import session_scope
 
     with session_scope(rt.engine) as s:
         data = gather(rt, s, period)
-        xlsx = bulletin_xlsx(data)
-        planned = plan(rt, data)
-        existing = set(s.exec(select(BulletinRow.period)).all())
-        if period.label not in existing:
-            s.add(BulletinRow(period=period.label, title=bt.bulletin_title(data), recipients=len(planned)))
-        queued = 0
-        cache: dict[str, tuple[str, str]] = {}
         done = set(
             s.exec(
                 select(OutboxRow.dedupe_key).where(
@@ -188,21 +188,28 @@ def issue(rt: Runtime, period: Period) -> tuple[bt.BulletinData, int]:
                 )
             ).all()
         )
-        for p in planned:
-            if p.dedupe_key in done:
-                continue  # queued by an earlier run: never a second copy
-            message = build_mail(rt, data, p, xlsx, cache)
-            if outbox.enqueue(
-                s,
-                dedupe_key=p.dedupe_key,
-                kind="bulletin",
-                message=message,
-                rcpt_to=[p.address],
-                mail_from=notices.sender_address(rt),
-                priority=notices.PRIORITY_BULLETIN,
-                now=rt.now(),
-            ):
-                queued += 1
+    xlsx = bulletin_xlsx(data)
+    planned = plan(rt, data)
+    todo = [p for p in planned if p.dedupe_key not in done]  # queued by an earlier run: never twice
+    copies = bt.Copies(data)
+    queued = 0
+    for start in range(0, len(todo), CHUNK):
+        batch = [(p, build_mail(rt, data, p, xlsx, copies)) for p in todo[start : start + CHUNK]]
+        with session_scope(rt.engine) as s:
+            for p, message in batch:
+                queued += outbox.enqueue(
+                    s,
+                    dedupe_key=p.dedupe_key,
+                    kind="bulletin",
+                    message=message,
+                    rcpt_to=[p.address],
+                    mail_from=notices.sender_address(rt),
+                    priority=notices.PRIORITY_BULLETIN,
+                    now=rt.now(),
+                )
+    with session_scope(rt.engine) as s:
+        if s.exec(select(BulletinRow.id).where(BulletinRow.period == period.label)).first() is None:
+            s.add(BulletinRow(period=period.label, title=bt.bulletin_title(data), recipients=len(planned)))
     log.info("bulletin %s: %d copies queued (%d planned)", period.label, queued, len(planned))
     return data, queued
 
@@ -228,10 +235,10 @@ def write_out(rt: Runtime, period: Period, directory: Path, *, emails: bool = Tr
         return written
     eml_dir = directory / "eml"
     eml_dir.mkdir(exist_ok=True)
-    cache: dict[str, tuple[str, str]] = {}
+    copies = bt.Copies(data)
     for p in plan(rt, data):
         path = eml_dir / f"{p.unit_id}-{p.address.replace('@', '_at_')}.eml"
-        path.write_bytes(build_mail(rt, data, p, xlsx, cache).as_bytes())
+        path.write_bytes(build_mail(rt, data, p, xlsx, copies).as_bytes())
         written.append(path)
     return written
 

@@ -19,10 +19,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mailbot import bulletin
 from mailbot.bulletin import (
     AdoptedEntry,
     BulletinData,
     BulletinError,
+    Copies,
     bulletin_title,
     clean,
     cn_date,
@@ -448,3 +450,23 @@ def test_text_tables_are_aligned_in_display_columns(hostile: Sample) -> None:
             # Numbers are right-aligned under their heading, the unit name starts under 单位.
             assert [t[1] for t in tokens[2:]] == [h[1] for h in head[2:]], line
             assert tokens[0][1] == head[0][1] and tokens[1][0] == head[1][0], line
+
+
+@pytest.mark.parametrize("which", ["october", "november", "hostile"])
+def test_each_units_copy_rendered_once_and_personalised_equals_its_own_rendering(
+    which: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sample: Sample = request.getfixturevalue(which)
+    data = sample.data
+    expected = {r.unit_id: (render_html(data, unit_id=r.unit_id), render_text(data, unit_id=r.unit_id))
+                for r in data.rows}  # fmt: skip
+    # The personalised copies must not fall back to a full rendering per unit.
+    monkeypatch.setattr(bulletin, "render_html", lambda *a, **k: pytest.fail("fell back to a full rendering"))
+    copies = Copies(data)
+    for unit_id, (html, text) in expected.items():
+        assert copies.html(unit_id) == html, unit_id
+        assert copies.text(unit_id) == text, unit_id
+    own = [unit_id for unit_id in expected if 'data-own="1"' in copies.html(unit_id)]
+    assert own == list(expected)  # every unit's copy highlights a row: its own
+    with pytest.raises(BulletinError):
+        copies.html("NO-SUCH-UNIT")

@@ -14,10 +14,12 @@ snapshot.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -488,6 +490,50 @@ def test_bulletin_send_killed_midway_then_finished_by_the_daemon_exactly_once(
     assert ": 0 copies queued" in again.stdout, again.stdout
     assert_one_copy_each(kill_switch.messages)
     assert len(kill_switch.messages) == 260
+
+
+def _bulletin_rows(db: Path) -> tuple[int, int]:
+    """(bulletin copies in the outbox, bulletin records) as the SQLite file has them now."""
+    if not db.exists():
+        return 0, 0
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as con:
+        try:
+            copies = con.execute("SELECT count(*) FROM outbox WHERE kind = 'bulletin'").fetchone()[0]
+            records = con.execute("SELECT count(*) FROM bulletin").fetchone()[0]
+        except sqlite3.OperationalError:  # tables not created yet
+            return 0, 0
+    return int(copies), int(records)
+
+
+@pytest.mark.slow
+def test_bulletin_killed_while_queuing_its_copies_is_finished_by_the_next_run_once(
+    tmp_path: Path, imap_account: tuple[str, str, str], smtp_capture: SmtpCapture
+) -> None:
+    # Copies are queued in short transactions (intake is not locked out for the whole
+    # bulletin) and the bulletin is recorded only after the last one: a kill in between
+    # leaves no record, so the next run (or the daemon's catch-up) queues just the rest.
+    office = office_for(tmp_path, imap_account, smtp_capture.url, extra="")
+    period = last_month(dt.datetime.now(dt.UTC))
+    db = office.root / "var" / "mailbot.db"
+    cmd = [sys.executable, "-m", "mailbot", "bulletin", "--period", period, "--send", "-c", str(office.config)]
+    proc = subprocess.Popen(cmd, env=office.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until("the first queued copies", lambda: _bulletin_rows(db)[0] >= 50, 180, every=0.01)
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+    queued_before, records = _bulletin_rows(db)
+    assert 50 <= queued_before < 260 and records == 0, (queued_before, records)
+    assert not smtp_capture.messages, "nothing is sent before every copy is queued"
+
+    again = office.run("bulletin", "--period", period, "--send")
+    assert f": {260 - queued_before} copies queued" in again.stdout, again.stdout
+    assert _bulletin_rows(db) == (260, 1)
+    wait_until("260 bulletin copies", lambda: len(smtp_capture.messages) >= 260, 60)
+    assert_one_copy_each(smtp_capture.messages)
+    assert len(smtp_capture.messages) == 260
 
 
 @pytest.mark.slow
