@@ -362,15 +362,27 @@ def _changes(item: ScoredItem, evs: list[Event], sets: list[RuleSet]) -> tuple[t
             states[key] = _state(item, evs[:k], rs)
         return states[key]
 
+    # What each part of the total was earned with. A part keeps the value of the rules under
+    # which it was earned (SPEC §4: a period is scored by the rules in force then); only a part
+    # that this event changes is settled again, against what it was earned with, so a 不采用
+    # after new rules takes back exactly what the adoption earned under the old ones.
+    earned: dict[str, _Part] = {}
     for k, (event, rs) in enumerate(zip(evs, sets, strict=True)):
         before = state(k, rs)
         after = state(k + 1, rs)
         changed: list[_Part] = []
         for key in dict.fromkeys([*after, *before]):
-            delta = after.get(key, (ZERO, ""))[0] - before.get(key, (ZERO, ""))[0]
+            now = after.get(key, (ZERO, ""))[0]
+            if now == before.get(key, (ZERO, ""))[0] and (key in after) == (key in before):
+                continue  # this event did not touch the part: it keeps what it earned
+            delta = now - earned.get(key, (ZERO, ""))[0]
             if delta:
-                text = after[key][1] if key in after else f"撤回：{before[key][1]}"
+                text = after[key][1] if key in after else f"撤回：{earned.get(key, before[key])[1]}"
                 changed.append((delta, text))
+            if key in after:
+                earned[key] = after[key]
+            else:
+                earned.pop(key, None)
         if not changed:
             new = [after[k2][1] for k2 in after if k2 not in before]
             changed.append((ZERO, new[0] if new else _NO_CHANGE.get(type(event.decision), "不计分")))

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from mailbot.decisions import Adopt, Commission, Decision, Instruct, Penalty, Reject, Undo, UpperAdopt
 from mailbot.ledger import Event
 from mailbot.periods import parse_period
-from mailbot.rules import ScoringRules, load_rules
+from mailbot.rules import ScoringRules, load_rules, rules_from_text
 from mailbot.scoring import ExplainLine, ScoredItem, ScoreRow, explain, format_points, score_period
 from mailbot.units import Unit
 
@@ -342,3 +342,53 @@ def test_regrading_research_report_from_host_to_participant_drops_the_instructio
     d.decide(item, Adopt("穗府调研报告", "参与"), at(2026, 11, 2))
     assert d.score("tianhe", "2026-11") == -11
     assert d.rows("2026")["tianhe"].score == 2
+
+
+# -- a new rule set in the middle of the year ---------------------------------------------------
+
+
+def desk_with_new_rules_from_june() -> Desk:
+    """Guangzhou's rules, and from 2026-06-01 a revised set: 穗府要情 6 points, 标题 3 points."""
+    text = (ROOT / "config" / "scoring.toml").read_text(encoding="utf-8")
+    head, ruleset = text.split("[[ruleset]]\n", 1)
+    revised = (
+        ruleset.replace("effective_from = 2005-12-20", "effective_from = 2026-06-01")
+        .replace('name = "穗府要情"\npoints = 5', 'name = "穗府要情"\npoints = 6')
+        .replace('"标题" = 2', '"标题" = 3')
+    )
+    assert revised.count("2026-06-01") == 1 and "points = 6" in revised and '"标题" = 3' in revised
+    rules = rules_from_text(f"{head}[[ruleset]]\n{ruleset}[[ruleset]]\n{revised}")
+    return Desk(rules, list(GZ_UNITS))
+
+
+def test_a_rejection_under_new_rules_takes_back_what_the_adoption_earned_under_the_old() -> None:
+    d = desk_with_new_rules_from_june()
+    a = d.item("yuexiu", at(2026, 5, 20))
+    d.decide(a, Adopt("穗府要情"), at(2026, 5, 25))
+    d.decide(a, Reject("与事实不符"), at(2026, 6, 2))
+    assert d.score("yuexiu", "2026-05") == 5  # the rules in force in May
+    assert d.score("yuexiu", "2026-06") == -5  # not -6: it takes back what was earned
+    assert d.rows("2026")["yuexiu"].score == 0  # a rejected item is worth nothing
+
+
+def test_a_regrade_under_new_rules_is_settled_against_what_was_earned() -> None:
+    d = desk_with_new_rules_from_june()
+    a = d.item("haizhu", at(2026, 5, 18))
+    d.decide(a, Adopt("穗府信息", "标题"), at(2026, 5, 20))
+    d.decide(a, Adopt("穗府信息", "短波"), at(2026, 6, 5))
+    assert d.score("haizhu", "2026-05") == 2
+    assert d.score("haizhu", "2026-06") == -1
+    assert d.rows("2026")["haizhu"].score == 1  # 短波 is 1 point under both sets
+
+
+def test_a_bonus_after_new_rules_does_not_revalue_the_earlier_adoption() -> None:
+    d = desk_with_new_rules_from_june()
+    a = d.item("tianhe", at(2026, 5, 18))
+    d.decide(a, Adopt("穗府信息", "标题"), at(2026, 5, 20))
+    d.decide(a, Instruct("市"), at(2026, 6, 10))
+    b = d.item("tianhe", at(2026, 6, 11))
+    d.decide(b, Adopt("穗府信息", "标题"), at(2026, 6, 12))
+    assert d.score("tianhe", "2026-05") == 2
+    assert d.score("tianhe", "2026-06") == 8 + 3  # the 批示 alone, and a new 标题 at 3
+    lines = [ln for ln in d.explain("tianhe", "2026-06") if ln.item_id == a]
+    assert [ln.points for ln in lines] == [8], lines

@@ -254,3 +254,27 @@ def test_each_item_scores_its_own_history_among_lookalikes(
     for item in all_items:
         alone = item_points(item, [e for e in all_events if e.item_id == item.id], rules)
         assert earned.get(item.id, Decimal(0)) == alone, item
+
+
+def _split_in_june(text: str) -> ScoringRules:
+    """The same rules, written as two rule sets: the second, identical, in force from 2026-06-01."""
+    head, ruleset = text.split("[[ruleset]]\n", 1)
+    first = ruleset.split("effective_from = ", 1)[1].split("\n", 1)[0]
+    again = ruleset.replace(f"effective_from = {first}", "effective_from = 2026-06-01", 1)
+    return rules_from_text(f"{head}[[ruleset]]\n{ruleset}[[ruleset]]\n{again}")
+
+
+SPLIT = {"gz": _split_in_june(GZ_TEXT), "city": _split_in_june(CITY_TEXT.replace('combine = "max"', 'combine = "sum"'))}
+
+
+@settings(max_examples=60, deadline=None)
+@given(ledgers())
+def test_a_new_rule_set_with_the_same_figures_changes_no_score(
+    data: tuple[str, list[ScoredItem], list[Event]],
+) -> None:
+    # Points earned under one set are kept when the next comes into force; with equal figures
+    # nothing may move, whichever month a decision or its reversal falls in.
+    office, items, events = data
+    assert len(SPLIT[office].rulesets) == 2
+    for label in ("2026-05", "2026-06", "2026-Q3", "2026"):
+        assert table(office, items, events, label, SPLIT[office]) == table(office, items, events, label)
