@@ -7,6 +7,7 @@ from the one pure scoring function.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 
@@ -15,7 +16,7 @@ from sqlmodel import Session, col, select
 from mailbot import ledger, scoring
 from mailbot.clock import as_utc
 from mailbot.decisions import Penalty
-from mailbot.models import EventRow, Item, ItemStatus
+from mailbot.models import EventRow, Item, ItemStatus, YuegaoRow
 from mailbot.periods import Period, parse_period
 from mailbot.rules import ScoringRules
 from mailbot.runtime import Runtime
@@ -23,8 +24,8 @@ from mailbot.runtime import Runtime
 _UNSCORED = {ItemStatus.SUPERSEDED, ItemStatus.REFUSED, ItemStatus.QUARANTINED}
 
 
-def scored_item(item: Item) -> scoring.ScoredItem:
-    """What scoring needs of an item row."""
+def scored_item(item: Item, due: datetime | None = None) -> scoring.ScoredItem:
+    """What scoring needs of an item row; `due` is the deadline of the 约稿 it answers."""
     return scoring.ScoredItem(
         id=item.id,
         unit_id=item.unit_id,
@@ -33,6 +34,7 @@ def scored_item(item: Item) -> scoring.ScoredItem:
         scored=item.status not in _UNSCORED,
         commissioned="约稿" in item.flags,
         commission_late="约稿超时" in item.flags,
+        commission_due=due,
     )
 
 
@@ -77,15 +79,27 @@ class Scorebook:
                 continue
             iid = f"约稿#{request.id}:{unit_id}"
             items.append(
-                scoring.ScoredItem(iid, unit_id, when, f"约稿#{request.id}《{request.title}》未报送")
+                scoring.ScoredItem(
+                    iid, unit_id, when, f"约稿#{request.id}《{request.title}》未报送", submitted=False
+                )
             )
             events.append(ledger.Event(iid, -(1_000_000 + n), when, "system", Penalty(0, name)))
         return items, events
 
     @cached_property
+    def _deadlines(self) -> dict[int, datetime]:
+        from mailbot.yuegao import deadline
+
+        return {r.id: deadline(r, self.rt) for r in self.s.exec(select(YuegaoRow)).all() if r.id is not None}
+
+    def _scored(self, item: Item) -> scoring.ScoredItem:
+        due = self._deadlines.get(item.yuegao_no) if item.yuegao_no is not None else None
+        return scored_item(item, due)
+
+    @cached_property
     def _items(self) -> list[scoring.ScoredItem]:
         rows = self.s.exec(select(Item).where(col(Item.id).not_like("R%"))).all()
-        return [scored_item(i) for i in rows] + self._missed[0]
+        return [self._scored(i) for i in rows] + self._missed[0]
 
     @cached_property
     def _events(self) -> list[ledger.Event]:
@@ -109,7 +123,7 @@ class Scorebook:
         rows = self.s.exec(
             select(EventRow).where(EventRow.item_id == item_id).order_by(col(EventRow.id))
         ).all()
-        return scored_item(item), [ledger_event(r) for r in rows]
+        return self._scored(item), [ledger_event(r) for r in rows]
 
     def item_points(self, item_id: str) -> float | None:
         """The item's current points (all its effective decisions); None for unscored items."""

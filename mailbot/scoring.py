@@ -73,7 +73,11 @@ class ScoringInputError(MailbotError, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ScoredItem:
-    """What scoring needs of an item; `scored` is False for superseded, refused or quarantined items."""
+    """What scoring needs of an item; `scored` is False for superseded, refused or quarantined items.
+
+    `submitted` is False for a missed 约稿's penalty, which is no submission; a late 约稿's
+    penalty counts on `commission_due` (the deadline), like a missed one's.
+    """
 
     id: str
     unit_id: str | None
@@ -82,6 +86,8 @@ class ScoredItem:
     scored: bool = True
     commissioned: bool = False
     commission_late: bool = False
+    submitted: bool = True
+    commission_due: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,7 +332,10 @@ def _item_points(
         name = rs.late_commission_penalty
         pts = rs.penalty(name) if name else None
         if name and pts:
-            late = Event(item.id, -1, item.received_at, SYSTEM, Penalty(float(pts), name))
+            # On the deadline, where the penalty for a 约稿 not yet answered already stood: an
+            # answer that comes later must not move points out of a month already published.
+            when = item.commission_due or item.received_at
+            late = Event(item.id, -1, when, SYSTEM, Penalty(float(pts), name))
             evs = sorted([late, *evs], key=decision_order)
     if not evs:
         return []
@@ -462,7 +471,8 @@ def _book(
         if not item.scored or item.unit_id not in unit_map:
             continue
         uid = item.unit_id
-        book.items.setdefault(uid, []).append(item)
+        if item.submitted:  # what counts as 报送数 and toward the monthly minimum
+            book.items.setdefault(uid, []).append(item)
         effective = _effective(by_item.get(item.id, ()))
         lines = book.lines.setdefault(uid, [])
         for ep in _item_points(item, (), rules, memo, effective=effective):

@@ -74,7 +74,10 @@ def test_yuegao_on_time_late_and_missed_reach_scores_and_list(
 
     (req,) = office.json("yuegao", "list")
     assert {u["unit"]: u["state"] for u in req["units"]} == {"QX01": "on_time", "QX02": "late", "QX03": "missed"}
-    scores = {r["unit"]: r["score"] for r in office.json("scores", "--period", "2026-10")}
+    rows = {r["unit"]: r for r in office.json("scores", "--period", "2026-10")}
+    scores = {unit: r["score"] for unit, r in rows.items()}
+    # A missed 约稿 is a penalty, not a submission: QX03 sent nothing and its row says so.
+    assert (rows["QX01"]["submitted"], rows["QX02"]["submitted"], rows["QX03"]["submitted"]) == (1, 1, 0)
     assert scores["QX01"] == 4  # 标题 2 + 约稿 2
     assert scores["QX02"] == -3  # 标题 2, no 约稿 bonus, late −5
     assert scores["QX03"] == -5  # never answered: −5 on the deadline

@@ -392,3 +392,25 @@ def test_a_bonus_after_new_rules_does_not_revalue_the_earlier_adoption() -> None
     assert d.score("tianhe", "2026-06") == 8 + 3  # the 批示 alone, and a new 标题 at 3
     lines = [ln for ln in d.explain("tianhe", "2026-06") if ln.item_id == a]
     assert [ln.points for ln in lines] == [8], lines
+
+
+def test_a_missed_commission_penalty_is_no_submission() -> None:
+    d = desk()
+    d.items.append(
+        ScoredItem("约稿#1:gzdx", "gzdx", at(2026, 10, 16, 0), "约稿#1《防汛》未报送", submitted=False)
+    )
+    d.decide("约稿#1:gzdx", Penalty(0, "约稿超时"), at(2026, 10, 16, 0))
+    row = d.rows("2026-10")["gzdx"]
+    assert (row.score, row.submitted, row.adoption_rate) == (-5, 0, None)
+
+
+def test_a_late_answer_is_penalised_on_the_deadline_not_on_arrival() -> None:
+    # Due 10-20, answered 11-03: the −5 stays in October, where the missed 约稿 already showed
+    # it in October's bulletin; November gets only what the answer earns.
+    d = desk()
+    a = d.item("yuexiu", at(2026, 11, 3), commissioned=True, commission_late=True)
+    d.items[-1] = ScoredItem(a, "yuexiu", at(2026, 11, 3), "迟报的约稿", commissioned=True,
+                             commission_late=True, commission_due=at(2026, 10, 21, 0))  # fmt: skip
+    d.decide(a, Adopt("穗府信息", "标题"), at(2026, 11, 5))
+    assert d.score("yuexiu", "2026-10") == -5
+    assert d.score("yuexiu", "2026-11") == 2  # no 约稿 bonus for a late answer
