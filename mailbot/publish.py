@@ -23,6 +23,7 @@ from mailbot.models import BulletinRow, EventRow, Item, OutboxRow
 from mailbot.periods import Period, is_quarter_end, quarter_of, year_of
 from mailbot.runtime import Runtime
 from mailbot.scorebook import Scorebook, ledger_event
+from mailbot.scoring import ScoreRow
 from mailbot.workbook import bulletin_xlsx, workbook_filename
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,12 @@ def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
     book = Scorebook(rt, s)
     cal = rt.rules.calendar
     rows = book.rows(period)
-    quarter_end = period.kind == "month" and is_quarter_end(period, cal)
-    quarter_rows = book.rows(quarter_of(period.start, cal)) if quarter_end else None
+    # A quarter's own bulletin closes the quarter as much as the bulletin of its last month.
+    quarter_end = period.kind == "quarter" or (period.kind == "month" and is_quarter_end(period, cal))
+    if period.kind == "quarter":
+        quarter_rows: list[ScoreRow] | None = rows
+    else:
+        quarter_rows = book.rows(quarter_of(period.start, cal)) if quarter_end else None
     items = {i.id: i for i in s.exec(select(Item).where(col(Item.id).not_like("R%"))).all()}
     start, end = period.start.astimezone(dt.UTC), period.end.astimezone(dt.UTC)
     received = sum(1 for i in items.values() if period.contains(as_utc(i.received_at)))
@@ -52,6 +57,12 @@ def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
             continue
         d = e.decision
         if isinstance(d, Adopt):
+            rs = rt.rules.ruleset_at(e.at)
+            pub = rs.publication(d.publication or default_pub)
+            if pub is not None and rs.level_rank(pub.level) > 0:
+                # Adopted in an upper office's publication (省专报信息, 国办要情 …): an upper-office
+                # adoption as much as a 上级采用 reply, and counted as one in the summary.
+                uppers.append(bt.UpperEntry(item.id, item.unit_name, item.title, pub.level, e.at))
             pts = points_cache.setdefault(item.id, book.event_points(item.id)).get(e.seq, 0.0)
             adopted.append(
                 bt.AdoptedEntry(

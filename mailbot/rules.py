@@ -121,6 +121,7 @@ class RuleSet:
     forward_points: tuple[tuple[str, Decimal], ...] = ()
     commission_bonus: Decimal = ZERO
     commission_bonus_by_level: tuple[tuple[str, Decimal], ...] = ()
+    commission_bonus_on_time_only: bool = True
     penalties: tuple[tuple[str, Decimal], ...] = ()
     late_commission_penalty: str | None = None
     series: tuple[SeriesRules, ...] = ()
@@ -234,6 +235,7 @@ _RULESET_KEYS = {
     "upper_points",
     "forward_points",
     "commission_bonus",
+    "commission_bonus_on_time_only",
     "penalties",
     "late_commission_penalty",
     "series",
@@ -426,6 +428,10 @@ def _ruleset(r: _Reader, data: Any, key: str) -> RuleSet:
     else:
         flat = r.points(commission, f"{key}.commission_bonus")
 
+    on_time_only = t.get("commission_bonus_on_time_only", True)
+    if not isinstance(on_time_only, bool):
+        raise r.fail(f"{key}.commission_bonus_on_time_only", "必须是 true 或 false")
+
     penalties = tuple(
         (name, r.points(pts, f"{key}.penalties.{name}"))
         for name, pts in r.table(t.get("penalties", {}), f"{key}.penalties").items()
@@ -451,6 +457,7 @@ def _ruleset(r: _Reader, data: Any, key: str) -> RuleSet:
         forward_points=_level_table(r, t.get("forward_points", {}), f"{key}.forward_points", levels),
         commission_bonus=flat,
         commission_bonus_by_level=by_level,
+        commission_bonus_on_time_only=on_time_only,
         penalties=penalties,
         late_commission_penalty=late,
         series=series,

@@ -186,6 +186,12 @@ def _adoptions(evs: Sequence[Event], rs: RuleSet, commissioned: bool) -> dict[st
             value = dict(rs.upper_points).get(level, ZERO)
             note = "" if value else "（上级采用不单独计分）"
             found[f"up:{level}"] = _Adoption(value, level, f"{level}采用 {_pts(value)}{note}")
+    # An adoption recorded in a publication of an upper level (采用 市府工作交流) already scores
+    # that level's adoption; a bare 上级采用 of the same level for the same item is not a second one.
+    named = {a.level for k, a in found.items() if k.startswith("pub:") and a.level is not None}
+    for key, adoption in list(found.items()):
+        if key.startswith("up:") and adoption.level in named:
+            found[key] = _Adoption(ZERO, None, f"{adoption.level}采用已按该级刊物计分，不重复计分")
     return found
 
 
@@ -193,7 +199,7 @@ def _state(item: ScoredItem, evs: Sequence[Event], rs: RuleSet) -> dict[str, _Pa
     """The item's total after `evs` (in decision order) under `rs`, as named parts."""
     parts: dict[str, _Part] = {}
     commissioned = item.commissioned or any(isinstance(e.decision, Commission) for e in evs)
-    bonus_ok = commissioned and not item.commission_late
+    bonus_ok = commissioned and not (item.commission_late and rs.commission_bonus_on_time_only)
     adoptions = _adoptions(evs, rs, commissioned)
     real = {k: a for k, a in adoptions.items() if a.level is not None}
     for key, adoption in adoptions.items():

@@ -108,6 +108,7 @@ def test_rule_set_in_force_by_date() -> None:
     ("change", "key"),
     [
         (("levels = [", 'colour = "red"\nlevels = ['), "ruleset[0].colour"),
+        (("levels = [", 'commission_bonus_on_time_only = "yes"\nlevels = ['), "ruleset[0].commission_bonus_on_time_only"),
         (('"标题" = 2', '"标题" = "two"'), "ruleset[0].publication[0].grades.标题"),
         (('"标题" = 2', '"标题" = -2'), "ruleset[0].publication[0].grades.标题"),
         (('"标题" = 2', '"标题" = true'), "ruleset[0].publication[0].grades.标题"),

@@ -166,3 +166,21 @@ def test_explanation_sums_to_score_with_penalty() -> None:
         ("直报点 甲县某镇直报点 得分的100%", 6),
     ]
     assert sum(ln.points for ln in lines) == d.score("xa", "2026-10") == 46
+
+
+def test_a_late_commission_keeps_its_bonus_the_seed_sets_no_deadline() -> None:
+    # 范文6 (五): 约稿信息被市政府办公室采用的每条另加5分 — adopted, not "adopted on time".
+    d = desk()
+    item = d.item("sa", at(2026, 10, 8), commissioned=True, commission_late=True)
+    d.decide(item, Adopt("信息快报", "信息"), at(2026, 10, 10))
+    assert d.score("sa", "2026-10") == 10 + 5
+
+
+def test_the_on_time_condition_is_the_rules_choice() -> None:
+    text = PROFILE.read_text(encoding="utf-8").replace(
+        "commission_bonus_on_time_only = false", "commission_bonus_on_time_only = true"
+    )
+    d = Desk(rules_from_text(text), list(CITY_UNITS))
+    item = d.item("sa", at(2026, 10, 8), commissioned=True, commission_late=True)
+    d.decide(item, Adopt("信息快报", "信息"), at(2026, 10, 10))
+    assert d.score("sa", "2026-10") == 10

@@ -193,3 +193,13 @@ def test_monthly_minimum_points_capped_per_year() -> None:
     lines = d.explain("chengguan", "2026-04")
     assert [(ln.rule, ln.points) for ln in lines] == [("每月报送不少于2条 +5分（全年封顶25分）", Decimal(5))]
     assert d.rows("2026-01")["fgj"].score == 0  # 县直部门 has no such rule
+
+
+def test_a_city_adoption_recorded_twice_is_counted_once() -> None:
+    # 《工作交流》 10, 转报市政府办公厅 +1, adopted by the 市府办公厅 as 工作交流 +20 (seed 范文2 二(二)6):
+    # 31. The editor also wrote a bare 上级采用 市 for the same adoption: it must not add 工作动态's 5.
+    d = desk()
+    one(d, "fgj", Adopt("工作交流"), Forward("市"), Adopt("市府工作交流"), UpperAdopt("市"))
+    assert d.score("fgj", "2026-10") == 31
+    lines = d.explain("fgj", "2026-10")
+    assert any("不重复计分" in ln.rule for ln in lines), [ln.rule for ln in lines]
