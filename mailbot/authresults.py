@@ -7,6 +7,12 @@ an ``Authentication-Results`` header (RFC 8601) written by our trusted MTA
 the From domain, or ``spf=pass`` for an aligned envelope sender. Headers with
 any other authserv-id are ignored: anyone can write them into a mail.
 
+Only the topmost header carrying our authserv-id counts. Each server prepends
+its header, so ours is above everything the sender wrote; a sender can still
+write a header claiming our authserv-id below it (RFC 8601 §5 asks the MTA to
+remove such forgeries, but not every MTA does), and that one must not turn
+our server's failing verdict into a pass.
+
 Alignment is DMARC's relaxed mode approximated without a public-suffix list:
 the two domains are equal or one is a subdomain of the other, and single-label
 domains (``com``) never align.
@@ -142,7 +148,10 @@ def _passes(result: AuthResult, from_domain: str) -> bool:
 
 
 def sender_authenticated(auth_results: Sequence[str], authserv_id: str, from_addr: str) -> bool:
-    """True when a header from `authserv_id` reports an aligned dkim=pass or spf=pass for From."""
+    """True when the topmost header from `authserv_id` reports an aligned dkim=pass or spf=pass for From.
+
+    `auth_results` are the header values in the mail's order, topmost first.
+    """
     from_domain = _domain_of(parseaddr(from_addr)[1] or from_addr)
     trusted = authserv_id.strip().lower()
     if not trusted or not from_domain:
@@ -151,6 +160,6 @@ def sender_authenticated(auth_results: Sequence[str], authserv_id: str, from_add
         header = parse_auth_results(value)
         if header is None or header.authserv_id != trusted:
             continue
-        if any(_passes(result, from_domain) for result in header.results):
-            return True
+        # The first one of ours is our server's verdict; any lower one may be the sender's forgery.
+        return any(_passes(result, from_domain) for result in header.results)
     return False

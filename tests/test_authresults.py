@@ -74,6 +74,15 @@ FROM = "editor@example.org"
             FROM,
             True,
         ),
+        # a sender's own header claiming our authserv-id, below the one our server added
+        (
+            [
+                "mx.example.org; dkim=fail header.d=example.org; spf=fail smtp.mailfrom=evil.example",
+                "mx.example.org; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org",
+            ],
+            FROM,
+            False,
+        ),
         ([], FROM, False),
         (["mx.example.org; dkim=pass header.d=example.org"], "", False),
         (["garbage"], FROM, False),
@@ -82,6 +91,16 @@ FROM = "editor@example.org"
 )
 def test_sender_authenticated(headers: list[str], from_addr: str, expected: bool) -> None:
     assert sender_authenticated(headers, OURS, from_addr) is expected
+
+
+def test_only_the_topmost_header_of_our_server_counts() -> None:
+    """RFC 8601 §5: our server's header is the one it added last, above anything the sender wrote."""
+    ours = "mx.example.org; dkim=fail header.d=example.org; spf=fail smtp.mailfrom=evil.example"
+    forged = "mx.example.org; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org"
+    assert not sender_authenticated([ours, forged], OURS, FROM)
+    assert not sender_authenticated(["relay.example.com; none", ours, forged], OURS, FROM)
+    # Our server passing on top: a failing header further down changes nothing.
+    assert sender_authenticated([forged, ours], OURS, FROM)
 
 
 def test_authserv_id_is_required() -> None:
