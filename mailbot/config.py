@@ -94,7 +94,9 @@ class ReviewConfig:
     """[review]."""
 
     reviewers: list[str] = doc("addresses allowed to decide on items", [])
-    urgent: list[str] = doc("addresses alerted at once about 【紧急】/【突发】 items", [])
+    urgent: list[str] = doc(
+        "duty editors: alerted at once about 【紧急】/【突发】 items, and allowed to decide on items", []
+    )
     require_authenticated_sender: bool = doc(
         "reviewer mail must carry dkim=pass or spf=pass from authserv_id", False
     )

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -28,8 +29,8 @@ from mailbot.clock import as_utc
 from mailbot.errors import RefusedMail
 from mailbot.mailbox import Fetched, Mailbox
 from mailbot.mime import ParsedMail, parse_mail
-from mailbot.models import AttachmentRow, Disposition, Item, ItemStatus, MessageRow, utcnow
-from mailbot.msgid import verify
+from mailbot.models import AttachmentRow, Disposition, Item, ItemStatus, MessageRow, YuegaoRow, utcnow
+from mailbot.msgid import OurId, verify
 from mailbot.refusals import RULES
 from mailbot.runtime import Runtime
 from mailbot.store import next_value, session_scope
@@ -65,9 +66,16 @@ class PassReport:
 
 
 def poll_once(
-    rt: Runtime, stop: threading.Event | None = None, boxes: list[Mailbox] | None = None
+    rt: Runtime,
+    stop: threading.Event | None = None,
+    boxes: list[Mailbox] | None = None,
+    on_filed: Callable[[Mailbox, Fetched, str], None] | None = None,
 ) -> PassReport:
-    """Process every mail in every inbox (or in `boxes`) once; `stop` ends the pass between two mails."""
+    """Process every mail in every inbox (or in `boxes`) once; `stop` ends the pass between two mails.
+
+    `on_filed(box, fetched, disposition)` is called after each mail's commit (the daemon wakes its
+    sender there for urgent items).
+    """
     report = PassReport()
     # With one daemon (SQLite) moves are batched: the database already says where each mail
     # belongs, so a crash before the flush only leaves moves for the next pass to redo. With
@@ -79,6 +87,8 @@ def poll_once(
                 disposition = process(rt, fetched, box, moves)
                 if disposition != BUSY:
                     report.add(disposition)
+                    if on_filed is not None:
+                        on_filed(box, fetched, disposition)
                 if moves is not None and len(moves) >= rt.box_config(box).batch_size:
                     moves.flush(rt)
                 if stop is not None and stop.is_set():
@@ -171,7 +181,14 @@ def _process(rt: Runtime, fetched: Fetched, box: Mailbox, moves: Moves | None) -
     except OSError as exc:
         # Nothing is processed that could not be archived first (disk full, permissions):
         # the mail stays in the inbox untouched and is tried again on the next pass.
-        log.error("mail %s not archived, left in the inbox: %s", fetched.key, exc)
+        mid = peek_message_id(fetched)
+        log.error(
+            "mail %s (%s) not archived, left in the inbox: %s",
+            mid,
+            fetched.key,
+            exc,
+            extra={"message_id": mid},
+        )
         return Disposition.FAILED
     with session_scope(rt.engine) as s:
         row = s.exec(select(MessageRow).where(MessageRow.sha256 == sha)).first()
@@ -191,10 +208,27 @@ def _process(rt: Runtime, fetched: Fetched, box: Mailbox, moves: Moves | None) -
         _move(rt, box, fetched, row.disposition, sha, moves)
         return str(row.disposition)
     except Exception as exc:  # one bad mail must never stop the pass
-        log.exception("mail %s failed: %s", fetched.key, exc)
+        # The filing transaction rolled back: no item number was kept, only the Message-ID names it.
+        mid = peek_message_id(fetched)
+        log.exception("mail %s (%s) failed: %s", mid, fetched.key, exc, extra={"message_id": mid})
         return _failed(rt, box, fetched, sha, str(path), attempts, f"{type(exc).__name__}: {exc}")
     _move(rt, box, fetched, disposition, sha, moves)
     return disposition
+
+
+_MESSAGE_ID_HEADER = re.compile(
+    rb"^message-id:[ \t]*(?:\r?\n[ \t]+)?<?([^\s<>]+)", re.IGNORECASE | re.MULTILINE
+)
+
+
+def peek_message_id(fetched: Fetched) -> str:
+    """The mail's Message-ID read straight from its header block, for log lines (no full parse).
+
+    Works where parsing is not possible or not done: the archive failed, the parser crashed.
+    """
+    head = re.split(rb"\r?\n\r?\n", bytes(fetched.raw[:65536]), maxsplit=1)[0]
+    m = _MESSAGE_ID_HEADER.search(head)
+    return m.group(1).decode("ascii", "replace") if m else "(no Message-ID)"
 
 
 def _received_at(mail: ParsedMail, now: dt.datetime) -> dt.datetime:
@@ -246,15 +280,18 @@ def _file(rt: Runtime, box: Mailbox, fetched: Fetched, sha: str, path: str) -> s
                 item_id=twin.item_id,
             )
             return row.disposition
-        refers = _refers_to_us(rt, mail)
+        ours = _replied_to(rt, mail)
+        refers = ours.item_id if ours is not None else None
         verdict = triage(
             mail,
             size=fetched.full_size,
             directory=rt.directory(),
-            reviewers=cfg.review.reviewers,
+            # The duty editors get the 【紧急】 alert, a review request inviting a reply: they decide too.
+            reviewers=[*cfg.review.reviewers, *cfg.review.urgent],
             today=rt.local(received).date(),
             limits=Limits(cfg.limits.max_message_bytes, cfg.limits.max_extracted_bytes),
             refers_to_us=refers is not None,
+            quotes_ours=ours is not None and refers is None,
         )
         if isinstance(verdict, Ignore):
             _set(row, Disposition.IGNORED, verdict.reason, rule="auto")
@@ -296,14 +333,18 @@ def _check_correction(s: Session, sub: Submission) -> Refuse | None:
     return None
 
 
-def _refers_to_us(rt: Runtime, mail: ParsedMail) -> str | None:
-    """The item named by a signed Message-ID of ours in In-Reply-To/References, if any."""
+def _replied_to(rt: Runtime, mail: ParsedMail) -> OurId | None:
+    """The nearest mail of ours (signed Message-ID, sent to this sender) this mail answers, if any.
+
+    Only the nearest counts: an officer resending by replying to a refusal answers the refusal,
+    even when the refused mail was itself a reply to one of our receipts further up the thread.
+    """
     for ref in [mail.in_reply_to, *reversed(mail.references)]:
         if not ref:
             continue
         ours = verify(rt.secret, ref, mail.from_addr)
         if ours is not None:
-            return ours.item_id or ""
+            return ours
     return None
 
 
@@ -378,13 +419,8 @@ def _accept(
             old.status = ItemStatus.SUPERSEDED
             old.flags = [*old.flags, "已被更正"]
             s.add(old)
-    if sub.info.yuegao_tagged:
-        flags.append("约稿")
-        if sub.info.yuegao is not None:
-            from mailbot.yuegao import is_late
-
-            if is_late(rt, s, sub.info.yuegao, received):
-                flags.append("约稿超时")
+    yuegao_no, yuegao_flags = _yuegao_link(rt, s, sub, received) if sub.info.yuegao_tagged else (None, [])
+    flags += yuegao_flags
     item = Item(
         id=item_id,
         year=int(item_id[:4]),
@@ -401,7 +437,7 @@ def _accept(
         written_date=f.date,
         category=sub.info.category,
         urgent=sub.info.urgent,
-        yuegao_no=sub.info.yuegao,
+        yuegao_no=yuegao_no,
         correction_of=sub.info.correction_of,
         status=ItemStatus.PENDING,
         text=sub.text,
@@ -430,7 +466,51 @@ def _accept(
     _flag_similar(rt, s, item)
     _set(row, Disposition.ITEM, None, item_id=item_id)
     notices.queue_accepted(rt, s, item, sub, received)
-    log.info("mail %s filed as %s (%s)", mid, item_id, sub.unit.name)
+    log.info(
+        "mail %s filed as %s (%s)", mid, item_id, sub.unit.name, extra={"message_id": mid, "item": item_id}
+    )
+
+
+def _yuegao_link(
+    rt: Runtime, s: Session, sub: Submission, received: dt.datetime
+) -> tuple[int | None, list[str]]:
+    """The 约稿 a tagged item answers and its flags: 约稿 (+ 约稿超时), or 约稿待核 when it answers none.
+
+    The tag alone earns nothing: anyone can write 【约稿#N】. Only a request N that exists and
+    asked the sender's unit makes the item commissioned; otherwise the reviewers see why and may
+    reply 约稿 to grant it. A bare 【约稿】 answers the unit's one unanswered request, if it has one.
+    """
+    unit = sub.unit
+    number = sub.info.yuegao
+    if number is None:
+        answered = set(
+            s.exec(
+                select(Item.yuegao_no).where(
+                    Item.unit_id == unit.id,
+                    col(Item.yuegao_no).is_not(None),
+                    col(Item.status).not_in(
+                        [ItemStatus.REFUSED, ItemStatus.QUARANTINED, ItemStatus.SUPERSEDED]
+                    ),
+                )
+            ).all()
+        )
+        open_ = [
+            r.id
+            for r in s.exec(select(YuegaoRow).order_by(col(YuegaoRow.id))).all()
+            if unit.id in r.units and r.id not in answered
+        ]
+        if len(open_) != 1:
+            why = "本单位没有待报送的约稿" if not open_ else f"本单位有{len(open_)}个待报送的约稿"
+            return None, [f"约稿待核：标注约稿但未注明编号，{why}"]
+        number = open_[0]
+    request = s.get(YuegaoRow, number)
+    if request is None:
+        return None, [f"约稿待核：标注约稿#{number}，但无此约稿"]
+    if unit.id not in request.units:
+        return None, [f"约稿待核：标注约稿#{number}，但{unit.name}不在该约稿范围"]
+    from mailbot.yuegao import is_late
+
+    return number, ["约稿", *(["约稿超时"] if is_late(rt, s, number, received) else [])]
 
 
 def _flag_similar(rt: Runtime, s: Session, item: Item) -> None:
@@ -485,13 +565,18 @@ def _failed(
         row.updated_at = utcnow()
         s.add(row)
         give_up = row.attempts >= rt.box_config(box).max_attempts
+        item_id = row.item_id
     if give_up:
+        mid = peek_message_id(fetched)
         log.error(
-            "mail %s failed %d times, moved to %s: %s",
+            "mail %s (%s%s) failed %d times, moved to %s: %s",
+            mid,
             fetched.key,
+            f", item {item_id}" if item_id else "",
             attempts + 1,
             rt.box_config(box).failed_folder,
             error,
+            extra={"message_id": mid, "item": item_id},
         )
         _move(rt, box, fetched, Disposition.FAILED, sha)
     return Disposition.FAILED

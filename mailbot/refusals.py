@@ -6,7 +6,10 @@ so every refused officer reads which rule, what was seen and a correct example.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from mailbot.subject import strip_prefixes
 
 EXAMPLE_SUBJECT = "标题：关于我区推进老旧小区改造的情况；单位：{unit}；签发人：张三；报送人：李四；电话：020-83123456；日期：{date}"
 EXAMPLE_POSITIONAL = "关于我区推进老旧小区改造的情况｜{unit}｜张三｜李四｜020-83123456｜{date}"
@@ -76,3 +79,18 @@ def example_subject(unit: str = "越秀区政府", date: str = "2026-11-03") -> 
 def example_positional(unit: str = "越秀区政府", date: str = "2026-11-03") -> str:
     """A correct positional subject."""
     return EXAMPLE_POSITIONAL.format(unit=unit, date=date)
+
+
+# The subject of a refusal reply is "[未能登记] <rule name>：<the refused subject>" (notices.py).
+_REFUSAL_PREFIX = re.compile(
+    r"^\s*[\[【]\s*未能登记\s*[\]】]\s*(?:"
+    + "|".join(re.escape(r.name) for r in RULES.values())
+    + r")\s*[：:]\s*"
+)
+
+
+def strip_refusal_prefix(subject: str) -> str:
+    """The refused subject inside "回复：[未能登记] 规则：…" (an officer resending by replying), else `subject`."""
+    rest = strip_prefixes(subject)
+    m = _REFUSAL_PREFIX.match(rest)
+    return rest[m.end() :] if m else subject

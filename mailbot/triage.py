@@ -7,7 +7,9 @@ needs to know, and applies the verdict.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -16,8 +18,10 @@ import mailbot.documents as documents
 from mailbot.classified import find_classified_marks
 from mailbot.errors import QuarantinedMail, RefusedMail
 from mailbot.mime import Attachment, ParsedMail
+from mailbot.quotes import strip_quotes
+from mailbot.refusals import strip_refusal_prefix
 from mailbot.signature import fields_from_body
-from mailbot.subject import Fields, SubjectInfo, find_item_ref, parse_subject
+from mailbot.subject import Fields, SubjectInfo, find_item_ref, parse_subject, with_fields
 from mailbot.units import Unit, UnitDirectory
 
 
@@ -46,6 +50,7 @@ class Refuse:
     unit: Unit | None = None
     fields: Fields | None = None
     answer: bool = True
+    stranger: bool = False  # the sender is no registered officer: answered at most once a day
 
     @property
     def quarantine(self) -> bool:
@@ -87,8 +92,13 @@ def triage(
     today: dt.date,
     limits: Limits,
     refers_to_us: bool = False,
+    quotes_ours: bool = False,
 ) -> Verdict:
-    """Classify one mail. `refers_to_us`: its In-Reply-To/References name a mail mailbot sent."""
+    """Classify one mail.
+
+    `refers_to_us`: its In-Reply-To/References name a mail mailbot sent about an item.
+    `quotes_ours`: it answers a mail of ours about no item (a refusal, a 约稿): the quote is ours.
+    """
     auto = classify.auto_reason(mail)
     if auto is not None:
         return Ignore(
@@ -101,20 +111,41 @@ def triage(
     sender = mail.from_addr
     is_reviewer = sender in {r.lower() for r in reviewers}
     item_ref = find_item_ref(mail.subject)
-    info = parse_subject(mail.subject, today)
+    info = _submission_subject(mail.subject, today)
     if is_reviewer and (refers_to_us or item_ref):
         return Reply(item_ref, True)
     if info.correction_of is None and (refers_to_us or item_ref is not None):
         # Anyone else answering a mail about an item (an officer's "收到，谢谢" to a receipt,
         # a forwarded review request): recorded and answered, never filed as a new item.
         return Reply(item_ref, False)
+    if quotes_ours:
+        # A corrected submission sent as a reply to its refusal, an answer to a 约稿 request:
+        # the quoted mail is ours (with its example subject), never the officer's 落款.
+        mail = dataclasses.replace(mail, text=strip_quotes(mail.text))
+    known = bool(directory.units_of_officer(sender))
     try:
         return _submission(mail, info, size=size, directory=directory, today=today, limits=limits)
     except QuarantinedMail as exc:
-        return Refuse(exc, answer=True)
+        return Refuse(exc, answer=True, stranger=not known)
     except RefusedMail as exc:
         units = directory.units_of_officer(sender)
-        return Refuse(exc, unit=units[0] if len(units) == 1 else None, fields=info.fields)
+        return Refuse(exc, unit=units[0] if len(units) == 1 else None, fields=info.fields, stranger=not known)
+
+
+# What our own 约稿 subjects add around the request's title (yuegao.py): not the officer's title.
+_YUEGAO_DUE = re.compile(r"\s*[（(]请于\s*\d{1,2}\s*月\s*\d{1,2}\s*日前报送[）)]\s*$")
+_YUEGAO_REMINDER = re.compile(r"^\s*提醒[：:]\s*明天截止\s*")
+
+
+def _submission_subject(subject: str, today: dt.date) -> SubjectInfo:
+    """The subject read as a submission's, without what our own refusal and 约稿 subjects put in it."""
+    info = parse_subject(strip_refusal_prefix(subject), today)
+    title = info.fields.title
+    if info.yuegao_tagged and title:
+        title = _YUEGAO_REMINDER.sub("", _YUEGAO_DUE.sub("", title)) or title
+        if title != info.fields.title:
+            info = with_fields(info, dataclasses.replace(info.fields, title=title))
+    return info
 
 
 def _submission(
@@ -126,7 +157,37 @@ def _submission(
     today: dt.date,
     limits: Limits,
 ) -> Submission:
-    if size > limits.max_message_bytes:
+    body = mail.text.strip()
+    oversized = size > limits.max_message_bytes
+    docs = [a for a in mail.attachments if documents.is_document(a) and not a.inline]
+    # Classified marks come before every other rule: a classified mail from a stranger or with
+    # two documents must be quarantined, never refused (a refused mail's text is kept and shown).
+    marks = find_classified_marks(mail.subject, subject=True) + find_classified_marks(body)
+    doc_texts: list[documents.DocumentText] = []
+    doc_refusal: RefusedMail | None = None
+    if not oversized:
+        extracted = len(body.encode())
+        for doc in docs:
+            try:
+                got = documents.extract_text(doc, max_bytes=limits.max_extracted_bytes)
+            except RefusedMail as exc:  # inflates beyond the limit: not read, refused below
+                doc_refusal = exc
+                break
+            doc_texts.append(got)
+            marks += find_classified_marks(got.text)
+            extracted += len(got.text.encode())
+            if extracted > limits.max_extracted_bytes:
+                doc_refusal = RefusedMail(
+                    "too_large",
+                    f"正文及文档提取后共 {extracted / 1e6:.1f} MB，"
+                    f"超过上限 {limits.max_extracted_bytes / 1e6:.3g} MB。",
+                    seen=f"{extracted} bytes",
+                )
+                break
+    if marks:
+        seen = "、".join(dict.fromkeys(marks))
+        raise QuarantinedMail("classified", f"邮件中发现涉密标识“{seen}”。", seen=seen)
+    if oversized:
         raise RefusedMail(
             "too_large",
             f"邮件大小 {size / 1e6:.1f} MB，超过上限 {limits.max_message_bytes / 1e6:.3g} MB。",
@@ -139,27 +200,21 @@ def _submission(
             f"发件地址 {mail.from_addr or '（无法识别）'} 未登记为任何单位的信息员。",
             seen=mail.from_addr,
         )
-    docs = [a for a in mail.attachments if documents.is_document(a) and not a.inline]
+    broken = next((d for d in mail.defects if d.startswith("parser failed")), None)
+    if broken is not None:
+        # parse_mail fell back to a line scan: the "text" is raw MIME (boundaries, base64), and
+        # attachments are lost. Filing it would show the reviewers garbage under a number.
+        raise RefusedMail(
+            "unparseable",
+            "邮件的格式结构已损坏，系统无法从中读出正文和附件。",
+            seen=f"邮件结构无法解析（{broken.removeprefix('parser failed: ')}）",
+        )
     if len(docs) > 1:
         names = "、".join(a.filename or a.safe_name for a in docs)
         raise RefusedMail("too_many_documents", f"本邮件附有 {len(docs)} 个文档：{names}。", seen=names)
-    body = mail.text.strip()
-    doc_text = None
-    if docs:
-        doc_text = documents.extract_text(docs[0], max_bytes=limits.max_extracted_bytes)
-    extracted = len(body.encode()) + (len(doc_text.text.encode()) if doc_text else 0)
-    if extracted > limits.max_extracted_bytes:
-        raise RefusedMail(
-            "too_large",
-            f"正文及文档提取后共 {extracted / 1e6:.1f} MB，超过上限 {limits.max_extracted_bytes / 1e6:.3g} MB。",
-            seen=f"{extracted} bytes",
-        )
-    marks = find_classified_marks(mail.subject, subject=True) + find_classified_marks(body)
-    if doc_text is not None:
-        marks += find_classified_marks(doc_text.text)
-    if marks:
-        seen = "、".join(dict.fromkeys(marks))
-        raise QuarantinedMail("classified", f"邮件中发现涉密标识“{seen}”。", seen=seen)
+    if doc_refusal is not None:
+        raise doc_refusal
+    doc_text = doc_texts[0] if doc_texts else None
     fields = info.fields.merged_with(fields_from_body(body, today))
     if doc_text is not None and doc_text.text:
         fields = fields.merged_with(fields_from_body(doc_text.text, today))

@@ -8,12 +8,20 @@ list, the receipts and replies that arrived at the SMTP server, the mailbox fold
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
+from sqlmodel import select
 
-from mailbot import samples
+from mailbot import intake, mime, samples
+from mailbot.archive import Archive
+from mailbot.config import load_config
+from mailbot.intake import poll_once
+from mailbot.models import Item, MessageRow, OutboxRow
+from mailbot.runtime import Runtime
+from mailbot.store import session_scope
 from tests.office import DUTY, REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
 
@@ -168,25 +176,30 @@ def test_gbk_positional_traditional_and_docx(
     assert detail["fields"]["电话"] == "020-83123456"
 
 
+SUBJ = samples.labelled_subject("越秀区开展安全生产大检查", "越秀区政府", "张三", "李四", "020-83123456")
+
+
 @pytest.mark.parametrize(
-    ("case", "rule_name"),
+    ("case", "rule_name", "seen"),
     [
-        ("unknown_sender", "发件人未登记"),
-        ("wrong_unit", "发件人不是所填单位的信息员"),
-        ("missing_fields", "缺少必填要素"),
-        ("too_many_documents", "一封邮件只能报送1条信息"),
-        ("unknown_unit", "单位名称无法识别"),
+        ("unknown_sender", "发件人未登记", "stranger@elsewhere.example.com"),
+        ("wrong_unit", "发件人不是所填单位的信息员", "市发改委"),
+        ("missing_fields", "缺少必填要素", "标题：越秀区开展安全生产大检查；单位：越秀区政府"),
+        ("too_many_documents", "一封邮件只能报送1条信息", "a.docx、b.docx"),
+        ("unknown_unit", "单位名称无法识别", "火星区政府"),
+        ("empty", "邮件没有信息正文", SUBJ),
     ],
 )
 def test_each_refusal_is_answered_with_rule_seen_and_example(
     case: str,
     rule_name: str,
+    seen: str,
     office: Office,
     dovecot: Dovecot,
     imap_account: tuple[str, str, str],
     smtp_capture: SmtpCapture,
 ) -> None:
-    subj = samples.labelled_subject("越秀区开展安全生产大检查", "越秀区政府", "张三", "李四", "020-83123456")
+    subj = SUBJ
     if case == "unknown_sender":
         raw = good(sender="stranger@elsewhere.example.com")
     elif case == "wrong_unit":
@@ -195,6 +208,8 @@ def test_each_refusal_is_answered_with_rule_seen_and_example(
         raw = good("标题：越秀区开展安全生产大检查；单位：越秀区政府")
     elif case == "unknown_unit":
         raw = good(subj.replace("越秀区政府", "火星区政府"))
+    elif case == "empty":
+        raw = samples.submission(sender=OFFICER, subject=subj, body="", date=now())
     else:
         d = samples.docx_bytes(["一"])
         ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -209,6 +224,7 @@ def test_each_refusal_is_answered_with_rule_seen_and_example(
     reply = parse(got.content)
     body = text_of(reply)
     assert rule_name in body and "未通过的规则" in body
+    assert f"邮件中看到的是：{seen}" in body  # what the mail had, so the officer sees the mistake
     if case != "unknown_sender":
         assert "标题：" in body and "签发人：" in body  # a correct example subject
     assert reply["Auto-Submitted"] == "auto-replied"
@@ -285,3 +301,138 @@ def test_urgent_item_alerts_duty_editor_first(
     receipt = next(parse(m.content) for m in got if m.rcpt_tos == (OFFICER,))
     assert "按【紧急】信息办理" in text_of(receipt)
     assert office.json("items", "list")[0]["urgent"] is True
+
+
+# ---------------------------------------------------------------- replies to our own mail about no item
+
+
+def test_corrected_submission_sent_as_a_reply_to_its_refusal_is_filed(
+    office: Office, dovecot: Dovecot, imap_account: tuple[str, str, str], smtp_capture: SmtpCapture
+) -> None:
+    deliver(dovecot, imap_account, good("标题：越秀区开展安全生产大检查；单位：越秀区政府"))
+    office.run("poll", "--once")
+    (refusal,) = smtp_capture.wait_for(1)
+    assert "[未能登记] 缺少必填要素" in str(parse(refusal.content)["Subject"])
+    # The officer hits 回复 and writes the missing 落款 above the quoted refusal (which itself
+    # holds an example subject with 张三/李四).
+    fixed = samples.reply(
+        sender=OFFICER,
+        to_message=refusal.content,
+        command="越秀区开展安全生产大检查，共检查企业120家，整改隐患35处。\n签发人：王五\n报送人：赵六 电话：13800138000",
+        date=now(),
+    )
+    deliver(dovecot, imap_account, fixed)
+    office.run("poll", "--once")
+
+    items = [i for i in office.json("items", "list") if i["status"] == "pending"]
+    assert [(i["unit"], i["title"]) for i in items] == [("QX01", "越秀区开展安全生产大检查")]
+    shown = office.json("items", "show", items[0]["id"])
+    assert shown["fields"]["签发人"] == "王五" and shown["fields"]["电话"] == "13800138000"
+    assert "整改隐患35处" in shown["text"] and "未通过的规则" not in shown["text"]  # the quote is ours
+    got = smtp_capture.wait_for(3)
+    assert {m.rcpt_tos for m in got[1:]} == {(OFFICER,), (REVIEWER,)}  # a receipt and a review request
+
+
+# ---------------------------------------------------------------- classified marks before every other rule
+
+
+def test_classified_mail_from_a_stranger_is_quarantined_not_kept(
+    office: Office, dovecot: Dovecot, imap_account: tuple[str, str, str], smtp_capture: SmtpCapture
+) -> None:
+    stranger = "stranger@elsewhere.example.com"
+    raws = [
+        samples.submission(sender=stranger, subject=f"【机密】关于某项工作的情况报告{n}",
+                           body="机密★1年\n这是正文的敏感内容甲乙丙。", date=now(), mailer=f"x{n}")
+        for n in range(2)
+    ]
+    deliver(dovecot, imap_account, *raws)
+    office.run("poll", "--once")
+    items = office.json("items", "list")
+    assert [i["status"] for i in items] == ["quarantined", "quarantined"]
+    assert all(office.json("items", "show", i["id"])["text"] == "" for i in items)
+    assert {m["disposition"] for m in office.json("messages", "list")} == {"quarantined"}
+    (got,) = smtp_capture.wait_for(1)  # a stranger is answered once a day at most
+    body = text_of(parse(got.content))
+    assert "纸质" in body and "敏感内容甲乙丙" not in body
+
+
+def test_classified_document_with_a_second_document_is_quarantined(
+    office: Office, dovecot: Dovecot, imap_account: tuple[str, str, str], smtp_capture: SmtpCapture
+) -> None:
+    ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    secret = samples.docx_bytes(["秘密★1年", "某项工作的敏感情况甲乙丙。"])
+    plain = samples.docx_bytes(["越秀区开展安全生产大检查"])
+    deliver(dovecot, imap_account, good(SUBJ, attachments=[("情况.docx", ctype, secret), ("附件2.docx", ctype, plain)]))
+    office.run("poll", "--once")
+    (item,) = office.json("items", "list")
+    assert item["status"] == "quarantined" and "含有涉密标识" in item["reason"]
+    assert office.json("items", "show", item["id"])["text"] == ""
+    (got,) = smtp_capture.wait_for(1)
+    assert got.rcpt_tos == (OFFICER,) and "纸质" in text_of(parse(got.content))
+    assert folder_counts(dovecot, imap_account)["mailbot/refused"] == 1
+
+
+# ---------------------------------------------------------------- in-process: unparseable mail, log lines
+
+
+def _maildir_office(root: Path) -> Runtime:
+    office = make_office(root, mailbox_url="maildir://var/inbox", smtp_url="file://var/outbox", urgent=())
+    return Runtime(load_config(office.config))
+
+
+def test_mail_the_parser_cannot_read_is_refused_as_unparseable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(raw: bytes) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    # Whatever makes the MIME parser give up, parse_mail falls back to a header scan.
+    monkeypatch.setattr(mime, "_parse", crash)
+    rt = _maildir_office(tmp_path / "o")
+    try:
+        rt.mailbox.append(good())
+        rt.mailbox.append(good(sender="stranger@elsewhere.example.com"))
+        poll_once(rt)
+        with session_scope(rt.engine) as s:
+            rows = {r.from_addr: r for r in s.exec(select(MessageRow)).all()}
+            assert rows[OFFICER].rule == "unparseable" and rows[OFFICER].disposition == "refused"
+            assert rows["stranger@elsewhere.example.com"].rule == "unknown_sender"
+            assert s.exec(select(Item).where(Item.status == "pending")).all() == []
+            (answer,) = [r for r in s.exec(select(OutboxRow)).all() if r.rcpt_to == [OFFICER]]
+        body = text_of(parse(answer.raw))
+        assert "邮件无法解析" in body and "RecursionError" in body
+    finally:
+        rt.close()
+
+
+def test_failure_log_lines_name_the_message_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    rt = _maildir_office(tmp_path / "o")
+    try:
+        rt.mailbox.append(good(message_id="<broken-1@gz.example.org>"))
+
+        def boom(*args: object, **kw: object) -> None:
+            raise RuntimeError("a bug in triage")
+
+        monkeypatch.setattr(intake, "triage", boom)
+        caplog.set_level(logging.INFO, logger="mailbot.intake")
+        for _ in range(rt.box_config(rt.mailbox).max_attempts):
+            poll_once(rt)
+        failed = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert len(failed) == rt.box_config(rt.mailbox).max_attempts + 1  # each attempt, then the give-up
+        for record in failed:
+            assert "broken-1@gz.example.org" in record.getMessage()
+            assert getattr(record, "message_id", None) == "broken-1@gz.example.org"
+        assert "moved to" in failed[-1].getMessage()
+
+        caplog.clear()
+        rt.mailbox.append(good(message_id="<no-disk-1@gz.example.org>"))
+
+        def full(*args: object, **kw: object) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(Archive, "put", full)
+        poll_once(rt)
+        (line,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert "not archived" in line and "no-disk-1@gz.example.org" in line
+    finally:
+        rt.close()

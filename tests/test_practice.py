@@ -154,3 +154,80 @@ def test_near_identical_items_are_flagged_and_different_ones_are_not(
     review = next(parse(m.content) for m in smtp_capture.wait_for(6)
                   if m.rcpt_tos == (REVIEWER,) and items["QX06"]["id"] in str(parse(m.content)["Subject"]))
     assert f"雷同：与 {items['QX05']['id']}" in text_of(review)
+
+
+def _reviews(smtp: SmtpCapture) -> dict[str, str]:
+    """The review requests' texts by the item number in their subject."""
+    out = {}
+    for m in smtp.messages:
+        msg = parse(m.content)
+        if m.rcpt_tos == (REVIEWER,) and "[待审#" in str(msg["Subject"]):
+            out[str(msg["Subject"]).split("#", 1)[1].split("]", 1)[0]] = text_of(msg)
+    return out
+
+
+def test_answer_to_a_yuegao_request_sent_as_a_reply_is_filed_and_linked(
+    office: Office, dovecot: Dovecot, imap_account: tuple[str, str, str], smtp_capture: SmtpCapture
+) -> None:
+    office.env["MAILBOT_NOW"] = at("2026-10-08").isoformat()
+    office.run("yuegao", "new", "--title", "四季度经济运行分析", "--units", "QX01", "--due", "2026-10-15")
+    (request,) = smtp_capture.wait_for(1)
+    office.env["MAILBOT_NOW"] = at("2026-10-12", 11).isoformat()
+    answer = samples.reply(
+        sender="qx01@gz.example.org",
+        to_message=request.content,
+        command="越秀区前三季度地区生产总值同比增长5.2%，四季度预计保持平稳。\n"
+        "单位：越秀区政府\n签发人：张三\n报送人：李四 电话：020-83123456",
+        date=at("2026-10-12"),
+    )
+    deliver(dovecot, imap_account, answer)
+    office.run("poll", "--once")
+
+    (item,) = office.json("items", "list")
+    assert item["status"] == "pending" and item["unit"] == "QX01"
+    assert item["yuegao"] == 1 and "约稿" in item["flags"]
+    assert item["title"] == "四季度经济运行分析"  # not our "（请于10月15日前报送）"
+    (req,) = office.json("yuegao", "list")
+    assert req["units"] == [{"unit": "QX01", "unit_name": "越秀区政府", "state": "on_time", "item": item["id"]}]
+    assert "答复约稿#1《四季度经济运行分析》，截止 2026年10月15日" in _reviews(smtp_capture)[item["id"]]
+
+
+def test_yuegao_tag_without_a_matching_request_earns_nothing_until_a_reviewer_grants_it(
+    office: Office, dovecot: Dovecot, imap_account: tuple[str, str, str], smtp_capture: SmtpCapture
+) -> None:
+    office.env["MAILBOT_NOW"] = at("2026-10-08").isoformat()
+    office.run("yuegao", "new", "--title", "四季度经济运行分析", "--units", "QX02,QX05", "--due", "2026-10-15")
+    office.env["MAILBOT_NOW"] = at("2026-10-12", 11).isoformat()
+    deliver(dovecot, imap_account,
+            mail("QX01", "越秀区政府", "越秀区不请自来的约稿", at("2026-10-12"), tag="【约稿#1】", seed=1),
+            mail("QX03", "海珠区政府", "海珠区编号瞎填的约稿", at("2026-10-12"), tag="【约稿#9】", seed=2),
+            mail("QX04", "黄埔区政府", "黄埔区不写编号的约稿", at("2026-10-12"), tag="【约稿】", seed=4),
+            mail("QX05", "白云区政府", "白云区四季度经济运行分析", at("2026-10-12"), tag="【约稿】", seed=5),
+            mail("QX02", "荔湾区政府", "荔湾区四季度经济运行分析", at("2026-10-12"), tag="【约稿#1】", seed=3))
+    office.run("poll", "--once")
+    items = {i["unit"]: i for i in office.json("items", "list")}
+    assert "约稿" not in items["QX01"]["flags"] and items["QX01"]["yuegao"] is None
+    assert "约稿" not in items["QX03"]["flags"] and items["QX03"]["yuegao"] is None
+    assert "约稿" in items["QX02"]["flags"] and items["QX02"]["yuegao"] == 1
+    # A bare 【约稿】 answers the unit's one open request; a unit with none gets nothing for it.
+    assert "约稿" in items["QX05"]["flags"] and items["QX05"]["yuegao"] == 1
+    assert "约稿" not in items["QX04"]["flags"] and items["QX04"]["yuegao"] is None
+
+    smtp_capture.wait_for(2 + 10)  # the requests, then a receipt and a review request per item
+    reviews = _reviews(smtp_capture)
+    assert "约稿待核：标注约稿#1，但越秀区政府不在该约稿范围" in reviews[items["QX01"]["id"]]
+    assert "约稿待核：标注约稿#9，但无此约稿" in reviews[items["QX03"]["id"]]
+    assert "约稿待核：标注约稿但未注明编号，本单位没有待报送的约稿" in reviews[items["QX04"]["id"]]
+    assert "如确属约稿，请回复“约稿”" in reviews[items["QX03"]["id"]]
+    assert "答复约稿#1《四季度经济运行分析》，截止 2026年10月15日" in reviews[items["QX02"]["id"]]
+    (req,) = office.json("yuegao", "list")
+    assert {u["unit"]: u["state"] for u in req["units"]} == {"QX02": "on_time", "QX05": "on_time"}
+
+    for unit in ("QX01", "QX02", "QX03"):
+        office.run("decide", items[unit]["id"], "采用", "穗府信息", "标题", "--at", "2026-10-20T10:00:00")
+    # A reviewer who knows QX03 was asked by phone grants the 约稿 by hand.
+    office.run("decide", items["QX03"]["id"], "约稿", "--at", "2026-10-20T10:00:00")
+    scores = {r["unit"]: r["score"] for r in office.json("scores", "--period", "2026-10")}
+    assert scores["QX01"] == 2  # 标题 2, no 约稿 bonus for the tag alone
+    assert scores["QX02"] == 4  # 标题 2 + 约稿 2
+    assert scores["QX03"] == 4  # granted by the reviewer

@@ -22,7 +22,7 @@ from mailbot.models import EventRow, Item, OutboxRow
 from mailbot.review import decision_of
 from mailbot.runtime import Runtime
 from mailbot.store import session_scope
-from tests.office import REVIEWER, Office, make_office, parse, text_of
+from tests.office import DUTY, REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
 from tests.test_intake import OFFICER, deliver, good
 from tests.test_reply_fixtures import EXPECTED, FIXTURES
@@ -145,6 +145,29 @@ def test_spoofed_reviewer_with_failing_authentication_is_not_applied(
     deliver(dovecot, imap_account, genuine)
     office.run("poll", "--once")
     assert office.json("items", "list")[0]["status"] == "rejected"
+
+
+def test_duty_editor_decides_by_replying_to_the_urgent_alert(
+    tmp_path: Path, dovecot: Dovecot, imap_account: tuple[str, str, str], smtp_capture: SmtpCapture
+) -> None:
+    _, password, url = imap_account
+    office = make_office(tmp_path / "o", mailbox_url=url, smtp_url=smtp_capture.url, imap_password=password,
+                         urgent=(DUTY,))
+    subj = "【突发】" + samples.labelled_subject("越秀区一在建工地发生坍塌", "越秀区政府", "张三", "李四", "020-83123456")
+    deliver(dovecot, imap_account, good(subj))
+    office.run("poll", "--once")
+    alert = next(m for m in smtp_capture.wait_for(3) if m.rcpt_tos == (DUTY,))
+    assert str(parse(alert.content)["Subject"]).startswith("【紧急】[待审#")
+    seen = len(smtp_capture.messages)
+    deliver(dovecot, imap_account, samples.reply(sender=DUTY, to_message=alert.content, command="采用 穗府要情",
+                                                 date=dt.datetime.now(dt.UTC)))
+    office.run("poll", "--once")
+    (item,) = office.json("items", "list")
+    assert item["status"] == "adopted" and item["score"] == 5
+    (msg,) = [m for m in office.json("messages", "list") if m["disposition"] != "item"]
+    assert msg["disposition"] == "decision"
+    confirm = next(m for m in _new_mail(smtp_capture, seen, 2) if m["To"] == DUTY)
+    assert "已执行" in str(confirm["Subject"])
 
 
 def test_reply_matching_no_item_gets_a_polite_error(

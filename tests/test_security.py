@@ -384,7 +384,7 @@ def test_hostile_title_is_escaped_in_every_mail_and_never_reaches_a_header(
 
 # ---------------------------------------------------------------- forged reviewer
 
-FORGED = [
+FORGED: list[tuple[str, str | tuple[str, ...] | None, bool]] = [
     (
         "dkim and spf fail",
         "mx.example.org; dkim=fail header.d=example.org; spf=fail smtp.mailfrom=example.org",
@@ -401,6 +401,15 @@ FORGED = [
         False,
     ),
     ("no header", None, False),
+    (
+        # The sender writes a passing header claiming our authserv-id; our MTA adds its failing one on top.
+        "forged pass below our failing header",
+        (
+            "mx.example.org; dkim=fail header.d=example.org; spf=fail smtp.mailfrom=evil.example",
+            "mx.example.org; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org",
+        ),
+        False,
+    ),
     ("genuine", "mx.example.org; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org", True),
 ]
 
@@ -434,7 +443,8 @@ def test_forged_reviewer_reply_is_not_applied(
         reply = samples.reply(
             sender=REVIEWER, to_message=requests[titles[case]].as_bytes(), command="采用", date=now()
         )
-        replies[case] = (f"Authentication-Results: {auth}\r\n".encode() if auth else b"") + reply
+        headers = (auth,) if isinstance(auth, str) else auth or ()  # topmost first, as the MTA leaves them
+        replies[case] = b"".join(f"Authentication-Results: {h}\r\n".encode() for h in headers) + reply
     smtp_capture.clear()
     deliver(dovecot, imap_account, *replies.values())
     office.run("poll", "--once")
