@@ -37,7 +37,7 @@ from mailbot.decisions import (
 )
 from mailbot.errors import CommandError
 from mailbot.mime import ParsedMail
-from mailbot.models import AttachmentRow, Disposition, EventRow, Item, ItemStatus, MessageRow
+from mailbot.models import AttachmentRow, Disposition, EventRow, Item, ItemStatus, MessageRow, YuegaoRow
 from mailbot.replies import COMMAND_TABLE, parse_commands
 from mailbot.runtime import Runtime
 from mailbot.triage import Reply, Submission
@@ -103,6 +103,7 @@ def apply_decisions(
 ) -> Applied:
     """Record decisions as events, recompute the item's status, queue the officer's notice."""
     old = item.status
+    told = notices.officer_state(rt, s, item)
     ids: list[int] = []
     for n, decision in enumerate(decisions):
         if isinstance(decision, Help):
@@ -124,37 +125,9 @@ def apply_decisions(
         item.status = ledger.item_status(ledger_events(s, item.id))
         s.add(item)
     applied = Applied(item, tuple(decisions), old, item.status, tuple(ids))
-    if ids and item.status != old and item.status in {ItemStatus.ADOPTED, ItemStatus.REJECTED}:
-        _queue_officer_notice(rt, s, applied)
+    # Whenever what the officer sees changed (status, where adopted, reason, points), not only the status.
+    notices.queue_officer_notice(rt, s, item, told, ids)
     return applied
-
-
-def _queue_officer_notice(rt: Runtime, s: Session, applied: Applied) -> None:
-    from mailbot.scorebook import item_points
-
-    item = applied.item
-    adopted = item.status == ItemStatus.ADOPTED
-    effective = [e.decision for e in ledger.effective_events(ledger_events(s, item.id))]
-    reason = next((d.reason for d in reversed(effective) if isinstance(d, Reject)), "")
-    where = [describe(d) for d in effective if isinstance(d, Adopt | UpperAdopt)]
-    notices.queue(
-        rt,
-        s,
-        kind="notice",
-        dedupe_key=f"notice:{item.id}:{applied.event_ids[-1]}",
-        to=item.from_addr,
-        subject=f"[报送#{item.id}] {'已采用' if adopted else '未采用'}：{item.title}"[:200],
-        template="notice",
-        context={
-            "item": item,
-            "adopted": adopted,
-            "reason": reason,
-            "where": where,
-            "points": item_points(rt, s, item.id) if adopted else None,
-        },
-        item_id=item.id,
-        in_reply_to=item.message_id,
-    )
 
 
 def queue_request(
@@ -188,11 +161,24 @@ def queue_request(
             ]
             if item.correction_of
             else [],
+            "yuegao": _yuegao_line(s, item),
         },
         item_id=item.id,
         attachments=files,
         priority=notices.PRIORITY_ALERT if alert else notices.PRIORITY_NORMAL,
     )
+
+
+def _yuegao_line(s: Session, item: Item) -> str:
+    """What the reviewers read about the 约稿 an item answers ('' when it claims none)."""
+    request = s.get(YuegaoRow, item.yuegao_no) if item.yuegao_no is not None else None
+    if request is not None:
+        due = f"{request.due.year}年{request.due.month}月{request.due.day}日"
+        late = "（超时报送，不计约稿加分）" if "约稿超时" in item.flags else ""
+        return f"答复约稿#{request.id}《{request.title}》，截止 {due}{late}"
+    if any(f.startswith("约稿待核") for f in item.flags):
+        return "标注了约稿但核对不上（见上方标记），未计为约稿稿件；如确属约稿，请回复“约稿”"
+    return ""
 
 
 def handle_reply(
