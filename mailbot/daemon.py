@@ -7,7 +7,7 @@ does not wait for the end of an IDLE). An unreachable IMAP server, SMTP server
 or database is retried with exponential backoff and jitter, logged once per
 outage; none of them stops the process. Bulletins due while the daemon was
 down go out when it comes back (catch-up from the database, not from the
-scheduler's memory).
+scheduler's memory), every month of the outage, oldest first.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import logging
 import random
+import re
 import signal
 import threading
 from collections.abc import Callable
@@ -34,8 +35,18 @@ from sqlmodel import col, select
 
 from mailbot.config import Config, load_config
 from mailbot.errors import MailbotError, TransportError
-from mailbot.mailbox import Mailbox
-from mailbot.models import BulletinRow, MessageRow, OutboxRow, OutboxStatus, Setting, utcnow
+from mailbot.health import failing_key, idle_key, poll_key
+from mailbot.mailbox import Fetched, Mailbox
+from mailbot.models import (
+    BulletinRow,
+    Disposition,
+    Item,
+    MessageRow,
+    OutboxRow,
+    OutboxStatus,
+    Setting,
+    utcnow,
+)
 from mailbot.runtime import Runtime
 from mailbot.store import session_scope
 
@@ -77,51 +88,105 @@ class Backoff:
 
     what: str
     failures: int = 0
+    # False where another layer logs the outage already (the outbox does, for SMTP).
+    loud: bool = True
+    # An unexpected error (a bug, a broken Maildir) is logged with its traceback, once.
+    trace: bool = False
 
     def failed(self, exc: Exception) -> float:
         """Count a failure; return how long to wait before the next try."""
         self.failures += 1
-        if self.failures == 1:
-            log.warning("%s unreachable, retrying with backoff: %s", self.what, exc)
+        if self.failures == 1 and self.loud:
+            if self.trace:
+                log.error("%s failed, retrying with backoff: %s", self.what, exc, exc_info=exc)
+            else:
+                log.warning("%s unreachable, retrying with backoff: %s", self.what, exc)
         delay = min(_MAX_BACKOFF, 2.0 ** min(self.failures, 9))
         return delay * (0.5 + random.random() / 2)
 
     def ok(self) -> None:
         """Count a success; logs the end of an outage."""
-        if self.failures:
-            log.warning("%s reachable again after %d failed tries", self.what, self.failures)
+        if self.failures and self.loud:
+            state = "working" if self.trace else "reachable"
+            log.warning("%s %s again after %d failed tries", self.what, state, self.failures)
         self.failures = 0
 
 
-def bulletin_due(config: Config, rules_calendar: Any, now: dt.datetime) -> str | None:
-    """The month whose bulletin the schedule says should have gone out by `now` (YYYY-MM), if any."""
-    fire = _fire_time(config, now)
-    if fire is None:
-        return None
-    prev = fire.replace(day=1) - dt.timedelta(days=1)
-    return f"{prev.year}-{prev.month:02d}"
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-def _fire_time(config: Config, now: dt.datetime) -> dt.datetime | None:
-    """This month's scheduled bulletin time (office time zone), if it has passed by `now`."""
-    tz = config.tz
-    local = now.astimezone(tz)
-    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    trigger = CronTrigger.from_crontab(config.bulletin.schedule, timezone=tz)
-    fire = trigger.get_next_fire_time(None, month_start)
-    if fire is None or fire > local:
-        return None
-    return fire
+def bulletins_due(
+    schedule: str,
+    tz: dt.tzinfo,
+    now: dt.datetime,
+    *,
+    last_issued: str | None,
+    first_use: dt.datetime | None,
+) -> list[str]:
+    """Every month (YYYY-MM, oldest first) whose bulletin the schedule says is due by `now`.
+
+    Each fire time of `schedule` issues the bulletin of the month before it.
+    Owed are the months after `last_issued` (the newest monthly bulletin on
+    record) whose fire time has passed, but none before `first_use` (the first
+    mail received): a fresh install owes nothing for months it did not see.
+    """
+    if first_use is None:
+        return []
+    used = first_use.astimezone(tz)
+    first_owed = (used.year, used.month)
+    m = _MONTH.match(last_issued or "")
+    if m:
+        first_owed = max(first_owed, _next_month((int(m[1]), int(m[2]))))
+    trigger = CronTrigger.from_crontab(schedule, timezone=tz)
+    local_now = now.astimezone(tz)
+    out: list[str] = []
+    # A month's bulletin is issued by the first fire time on or after the start of the next month.
+    month = _next_month(first_owed)
+    while True:
+        start = dt.datetime(month[0], month[1], 1, tzinfo=tz)
+        fire = trigger.get_next_fire_time(None, start) if start <= local_now else None
+        if fire is None or fire > local_now:
+            return out
+        fire_month = (fire.year, fire.month)
+        period = _next_month(fire_month, -1)
+        out.append(f"{period[0]}-{period[1]:02d}")
+        # Later fire times in the same month would issue the same bulletin again.
+        month = _next_month(fire_month)
 
 
-def _in_use_before(engine: Engine, when: dt.datetime) -> bool:
-    """True when mailbot received mail before `when`: a fresh install owes no bulletin for earlier months."""
+def _next_month(ym: tuple[int, int], step: int = 1) -> tuple[int, int]:
+    n = ym[0] * 12 + ym[1] - 1 + step
+    return n // 12, n % 12 + 1
+
+
+def _first_use(engine: Engine) -> dt.datetime | None:
+    """When mailbot received its first mail: a fresh install owes no bulletin for earlier months."""
     with session_scope(engine) as s:
         first = s.exec(select(func.min(MessageRow.received_at))).one()
     if first is None:
-        return False
-    first_at = first if first.tzinfo else first.replace(tzinfo=dt.UTC)
-    return bool(first_at < when)
+        return None
+    return first if first.tzinfo else first.replace(tzinfo=dt.UTC)
+
+
+def _last_monthly_bulletin(engine: Engine) -> str | None:
+    """The newest monthly bulletin on record (quarterly and yearly ones are issued by hand)."""
+    with session_scope(engine) as s:
+        periods = s.exec(select(BulletinRow.period)).all()
+    months = [p for p in periods if _MONTH.match(p)]
+    return max(months) if months else None
+
+
+def urgent_filed(engine: Engine, box: Mailbox, fetched: Fetched) -> bool:
+    """True when the mail `fetched` of `box` was filed as an urgent item."""
+    with session_scope(engine) as s:
+        urgent = s.exec(
+            select(Item.urgent)
+            .join(MessageRow, col(MessageRow.item_id) == col(Item.id))
+            .where(MessageRow.mailbox == box.source_id, MessageRow.source_key == fetched.key)
+            .order_by(col(MessageRow.id).desc())
+            .limit(1)
+        ).first()
+    return bool(urgent)
 
 
 def _release_deferred(engine: Engine, *, only_one: bool) -> int:
@@ -148,6 +213,18 @@ def _release_deferred(engine: Engine, *, only_one: bool) -> int:
                 .values(next_attempt_at=now)
             )
     return len(ids)
+
+
+def _note_failing(rt: Runtime, sid: str, exc: Exception, failing: bool | None) -> bool | None:
+    """Record for `mailbot status` that a mailbox fails (once per outage); returns the new state."""
+    if failing is True:
+        return True
+    since = json.dumps({"since": rt.now().isoformat(), "error": f"{type(exc).__name__}: {exc}"[:300]})
+    try:
+        set_setting(rt, failing_key(sid), since)
+    except SQLAlchemyError:
+        return failing  # the database is down too: recorded on a later try
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,16 +312,41 @@ class Daemon:
         return not (self.stop.is_set() or self.reload.is_set())
 
     def _intake_loop(self, rt: Runtime, box: Mailbox) -> None:
+        """Serve one mailbox until stop or reload.
+
+        No error ends it (a dead thread is a mailbox silently no longer served):
+        each is logged once per outage, recorded for `mailbot status`, and retried with backoff.
+        """
         from mailbot.intake import poll_once
 
-        imap = Backoff(f"IMAP server ({box.source_id})")
+        sid = box.source_id
+        imap = Backoff(f"IMAP server ({sid})")
         database = Backoff("database")
+        broken = Backoff(f"mailbox {sid}", trace=True)
         wait = float(rt.box_config(box).poll_interval)
+
+        def filed(of: Mailbox, fetched: Fetched, disposition: str) -> None:
+            # An urgent item's alert goes out now, not after the rest of a backlog is filed.
+            if disposition != Disposition.ITEM:
+                return
+            try:
+                urgent = urgent_filed(rt.engine, of, fetched)
+            except SQLAlchemyError:
+                urgent = True  # cannot tell: waking the sender costs one look at the outbox
+            if urgent:
+                self.wake_outbox.set()
+
+        # None: unknown, as a previous run may have stopped while this mailbox was failing.
+        failing: bool | None = None
         while self._running():
             try:
-                report = poll_once(rt, stop=self.interrupt, boxes=[box])
+                report = poll_once(rt, stop=self.interrupt, boxes=[box], on_filed=filed)
                 imap.ok()
-                set_setting(rt, "last_poll", rt.now().isoformat())
+                broken.ok()
+                set_setting(rt, poll_key(sid), rt.now().isoformat())
+                if failing is not False:
+                    set_setting(rt, failing_key(sid), "")
+                    failing = False
                 database.ok()
                 if report.total:
                     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()))
@@ -252,11 +354,12 @@ class Daemon:
                     self.wake_outbox.set()
                 if not self._running():
                     break
-                set_setting(rt, "idle", "yes")
+                set_setting(rt, idle_key(sid), "yes")
                 # IDLE (or a poll interval) until new mail; capped so the loop re-checks often.
                 box.wait(min(wait, 1500.0), self.interrupt)
-                set_setting(rt, "idle", "no")
+                set_setting(rt, idle_key(sid), "no")
             except TransportError as exc:
+                failing = _note_failing(rt, sid, exc, failing)
                 self._sleep(imap.failed(exc))
                 try:
                     box.reconnect()
@@ -265,9 +368,16 @@ class Daemon:
             except SQLAlchemyError as exc:
                 # The database restarting or a PostgreSQL failover: wait, the pool reconnects.
                 self._sleep(database.failed(exc))
+            except Exception as exc:
+                failing = _note_failing(rt, sid, exc, failing)
+                self._sleep(broken.failed(exc))
+                try:
+                    box.reconnect()
+                except Exception:  # the next pass reports whatever is still wrong
+                    log.debug("mailbox %s: reconnect failed", sid, exc_info=True)
 
     def _outbox_loop(self, rt: Runtime) -> None:
-        smtp = Backoff("SMTP server")
+        smtp = Backoff("SMTP server", loud=False)
         database = Backoff("outbox database")
         while self._running():
             delay = _SENDER_IDLE
@@ -332,6 +442,15 @@ class Daemon:
             id="yuegao-reminders",
             **common,
         )
+        sched.add_job(
+            self._housekeeping_job,
+            CronTrigger(hour=3, minute=30, timezone=tz),
+            args=[rt],
+            id="housekeeping",
+            **common,
+        )
+        # Also at start: a daemon restarted every night before 03:30 would otherwise never run it.
+        sched.add_job(self._housekeeping_job, "date", args=[rt], id="housekeeping-at-start")
         return sched
 
     def _bulletin_job(self, rt: Runtime) -> None:
@@ -339,25 +458,36 @@ class Daemon:
         from mailbot.publish import issue
 
         try:
-            now = rt.now()
-            month = bulletin_due(rt.config, rt.rules.calendar, now)
-            fire = _fire_time(rt.config, now)
-            if month is None or fire is None:
-                return
-            with session_scope(rt.engine) as s:
-                done = s.exec(select(BulletinRow).where(BulletinRow.period == month)).first()
-            if done is not None:
-                return
-            if not _in_use_before(rt.engine, fire):
-                log.info("no bulletin for %s: mailbot received no mail before %s", month, fire)
-                return
-            # Two daemons may both get here: the unique bulletin period and the
-            # per-address dedupe keys let one of them win, the other fail harmlessly.
-            _data, queued = issue(rt, parse_period(month, rt.rules.calendar))
-            log.warning("bulletin %s issued: %d copies queued", month, queued)
-            self.wake_outbox.set()
+            months = bulletins_due(
+                rt.config.bulletin.schedule,
+                rt.config.tz,
+                rt.now(),
+                last_issued=_last_monthly_bulletin(rt.engine),
+                first_use=_first_use(rt.engine),
+            )
+            # Oldest first, and a failure stops the rest: a later month issued past a gap
+            # would hide the missed one from the next catch-up.
+            for month in months:
+                # Two daemons may both get here: the unique bulletin period and the
+                # per-address dedupe keys let one of them win, the other fail harmlessly.
+                _data, queued = issue(rt, parse_period(month, rt.rules.calendar))
+                log.warning("bulletin %s issued: %d copies queued", month, queued)
+                self.wake_outbox.set()
         except Exception:
             log.exception("bulletin job failed; it runs again at the next schedule or restart")
+
+    def _housekeeping_job(self, rt: Runtime) -> None:
+        from mailbot.housekeeping import housekeep
+
+        try:
+            report = housekeep(rt.engine, rt.now())
+            log.info(
+                "housekeeping: bytes of %d sent mail(s) emptied, WAL checkpoint %s",
+                report.emptied,
+                "done" if report.checkpointed else "not done",
+            )
+        except Exception:
+            log.exception("housekeeping failed; it runs again tomorrow")
 
     def _reminders_job(self, rt: Runtime) -> None:
         from mailbot.yuegao import queue_reminders

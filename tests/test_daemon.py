@@ -29,11 +29,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from mailbot import samples
+from mailbot.config import load_config
+from mailbot.daemon import Daemon, bulletins_due
+from mailbot.runtime import Runtime
 from tests.office import REPO, REVIEWER, Office, make_office, parse
 from tests.servers import HOST, Captured, Dovecot, SmtpCapture, free_port
 from tests.test_intake import deliver, folder_counts, good
@@ -690,3 +694,122 @@ def test_status_reports_health_and_bouncing_addresses(
     assert sorted(r["disposition"] for r in rows) == ["ignored", "item"]
     # The bounce itself is never answered.
     assert len(smtp_capture.messages) == 2
+
+
+# -- 8. bulletin catch-up (pure) ----------------------------------------------------------------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MONTHLY = "0 9 1 * *"
+
+
+def at(text: str) -> dt.datetime:
+    """An office-time moment, e.g. at("2026-11-01 10:00")."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+def test_catch_up_issues_every_month_missed_while_down_oldest_first() -> None:
+    # Down from 25 September to 3 December: the bulletins of September, October and November are owed.
+    due = bulletins_due(MONTHLY, SHANGHAI, at("2026-12-03 08:00"), last_issued="2026-08", first_use=at("2026-03-02 09:00"))
+    assert due == ["2026-09", "2026-10", "2026-11"]
+
+
+def test_catch_up_before_this_months_fire_time_still_owes_last_months_missed_one() -> None:
+    # Back on 1 December at 08:00, before the 09:00 fire: November is not due yet, October is.
+    due = bulletins_due(MONTHLY, SHANGHAI, at("2026-12-01 08:00"), last_issued="2026-09", first_use=at("2026-03-02 09:00"))
+    assert due == ["2026-10"]
+    assert bulletins_due(MONTHLY, SHANGHAI, at("2026-12-01 09:00"), last_issued="2026-09",
+                         first_use=at("2026-03-02 09:00")) == ["2026-10", "2026-11"]
+
+
+def test_catch_up_owes_nothing_once_issued_and_nothing_before_the_office_was_in_use() -> None:
+    now = at("2026-12-05 12:00")
+    assert bulletins_due(MONTHLY, SHANGHAI, now, last_issued="2026-11", first_use=at("2026-03-02 09:00")) == []
+    assert bulletins_due(MONTHLY, SHANGHAI, now, last_issued=None, first_use=None) == []
+    # First mail in October, nothing on record: October and November, not the months before.
+    assert bulletins_due(MONTHLY, SHANGHAI, now, last_issued=None, first_use=at("2026-10-20 15:00")) == [
+        "2026-10",
+        "2026-11",
+    ]
+    # A first mail on 1 December (UTC 30 November 17:00) is a December mail for the office.
+    first = dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.UTC)
+    assert bulletins_due(MONTHLY, SHANGHAI, now, last_issued=None, first_use=first) == []
+    # Quarterly and yearly bulletins on record do not count as the last monthly one.
+    assert bulletins_due(MONTHLY, SHANGHAI, now, last_issued="2026-Q3", first_use=at("2026-10-20 15:00")) == [
+        "2026-10",
+        "2026-11",
+    ]
+
+
+def test_catch_up_follows_the_schedule_not_the_calendar() -> None:
+    first = at("2026-01-10 09:00")
+    # Issued on the 3rd at 08:30: on the 2nd, November's is not due yet.
+    assert bulletins_due("30 8 3 * *", SHANGHAI, at("2026-12-02 23:00"), last_issued="2026-10", first_use=first) == []
+    assert bulletins_due("30 8 3 * *", SHANGHAI, at("2026-12-03 08:30"), last_issued="2026-10", first_use=first) == [
+        "2026-11"
+    ]
+    # A schedule that never fires (30 February) owes nothing, ever.
+    assert bulletins_due("0 9 30 2 *", SHANGHAI, at("2027-06-01 10:00"), last_issued=None, first_use=first) == []
+    # A schedule firing daily issues each month's bulletin once.
+    assert bulletins_due("0 9 * * *", SHANGHAI, at("2026-12-20 10:00"), last_issued="2026-09", first_use=first) == [
+        "2026-10",
+        "2026-11",
+    ]
+
+
+# -- 9. urgent items are sent at once ---------------------------------------------------------
+
+
+class WakeRecorder(threading.Event):
+    """The daemon's outbox wake-up, noting how many mails were filed each time it is set."""
+
+    def __init__(self, db: Path) -> None:
+        super().__init__()
+        self.db = db
+        self.filed_at_wake: list[int] = []
+
+    def set(self) -> None:
+        self.filed_at_wake.append(filed_count(self.db))
+        super().set()
+
+
+def filed_count(db: Path) -> int:
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as con:
+        return int(con.execute("SELECT count(*) FROM message WHERE disposition != 'failed'").fetchone()[0])
+
+
+def test_an_urgent_item_wakes_the_sender_before_the_rest_of_a_backlog_is_filed(
+    tmp_path: Path,
+    dovecot: Dovecot,
+    imap_account: tuple[str, str, str],
+    smtp_capture: SmtpCapture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    address, password, url = imap_account
+    office = make_office(tmp_path / "o", mailbox_url=url, smtp_url=smtp_capture.url, imap_password=password,
+                         extra=NO_BULLETIN)
+    sender, unit = OFFICERS[0]
+    urgent = samples.submission(
+        sender=sender,
+        subject="【紧急】" + samples.labelled_subject("越秀区某路段发生路面塌陷", unit, "张三", "李四", "020-83123456"),
+        body="今日上午，越秀区某路段发生路面塌陷，无人员伤亡，现场已封闭处置。",
+        date=dt.datetime.now(dt.UTC),
+    )
+    # A backlog: the urgent mail first, 30 ordinary ones behind it, all fetched in one pass.
+    dovecot.seed(address, [urgent, *submissions(30, "backlog")])
+    monkeypatch.setenv("MAILBOT_IMAP_PASSWORD", password)
+    rt = Runtime(load_config(office.config))
+    rt.engine  # noqa: B018 - creates the database the recorder reads
+    wake = WakeRecorder(office.root / "var" / "mailbot.db")
+    daemon = Daemon(office.config, wake_outbox=wake)
+    # The intake loop alone, on a thread: what the outbox thread would be told, and when.
+    intake = threading.Thread(target=daemon._intake_loop, args=(rt, rt.mailboxes[0]), daemon=True)
+    intake.start()
+    try:
+        wait_until("31 mails filed", lambda: filed_count(wake.db) >= 31, 120)
+    finally:
+        daemon.stop.set()
+        daemon.interrupt.set()
+        intake.join(30)
+        rt.close()
+    # Woken as soon as the urgent item was committed, not after the 30 others.
+    assert wake.filed_at_wake[0] == 1, wake.filed_at_wake

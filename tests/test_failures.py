@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
-from tests.office import make_office
+from tests.office import Office, make_office
 from tests.servers import Dovecot, SmtpCapture
 from tests.test_intake import deliver, folder_counts, good
 
@@ -40,3 +42,20 @@ def test_failing_mail_is_retried_then_moved_to_the_failed_folder(
     status = office.run("status", "--json", check=False)
     assert '"failed_mails": 1' in status.stdout
     assert smtp_capture.messages == []
+
+    # The operator is told: the health check fails, naming the mail and why.
+    report = json.loads(status.stdout)
+    assert status.returncode == 1 and report["failed_last_24h"] == 1
+    (listed,) = report["failed_newest"]
+    assert listed["message_id"] == msg["message_id"] and "TemplateNotFound" in listed["reason"]
+    assert listed["in_failed_folder"] and listed["attempts"] == 2
+    (problem,) = report["problems"]
+    assert "1 mail(s) failed in the last 24 h" in problem and msg["message_id"] in problem
+    assert "TemplateNotFound" in problem
+    # A day later (polled since) the check passes again; the mail stays listed for the record.
+    later = Office(office.root, {**office.env, "MAILBOT_NOW": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=25)).isoformat()})
+    later.run("poll", "--once")
+    status = later.run("status", "--json", check=False)
+    report = json.loads(status.stdout)
+    assert status.returncode == 0 and report["problems"] == [], report
+    assert report["failed_last_24h"] == 0 and report["failed_newest"][0]["message_id"] == msg["message_id"]
