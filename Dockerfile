@@ -1,20 +1,22 @@
-# mailbot daemon image. The install steps are the ones scripts/test runs in CI.
-FROM python:3.11-slim-bookworm
-
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends catdoc \
- && rm -rf /var/lib/apt/lists/*
-
-RUN useradd --system --create-home --home-dir /home/mailbot mailbot \
- && mkdir -p /data && chown mailbot:mailbot /data
+# mailbot daemon image. Debian 12 with Debian's Python 3.11, installed by scripts/install: the
+# same commands as README command 1 and CI (scripts/test run it too); only the extras differ.
+FROM debian:bookworm-slim
 
 WORKDIR /opt/mailbot
 COPY pyproject.toml README.md ./
+COPY scripts/install ./scripts/install
 COPY mailbot ./mailbot
 COPY templates ./templates
 COPY config ./config
-RUN python -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-cache-dir -e '.[postgres]'
+# ca-certificates: imaps/smtps certificates are checked against them; tzdata: the office's time zone.
+ENV PIP_NO_CACHE_DIR=1
+RUN scripts/install --venv /opt/venv --extras postgres ca-certificates tzdata \
+ && rm -rf /var/lib/apt/lists/*
+
+# A fixed uid, so that a host folder mounted on /data can be given to it: chown -R 10001:10001 data
+RUN groupadd --system --gid 10001 mailbot \
+ && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/mailbot mailbot \
+ && mkdir -p /data && chown mailbot:mailbot /data
 
 ENV PATH="/opt/venv/bin:$PATH" \
     MAILBOT_CONFIG=/data/mailbot.toml \

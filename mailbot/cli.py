@@ -528,7 +528,9 @@ def demo(
     typer.echo(f"  {me} messages list -c {cfg}")
     typer.echo(f"  {me} scores --period {result.period} -c {cfg}")
     typer.echo(f"  {me} scores --period {result.period} --explain QX01 -c {cfg}")
-    typer.echo(f"  the bulletin: {result.bulletin_dir}/bulletin-{result.period}.html (and .txt, .xlsx)")
+    typer.echo("  the bulletin:")
+    for path in result.bulletin_files:
+        typer.echo(f"    {path}")
     typer.echo(
         f"  every mail mailbot sent (receipts, review requests, notices, bulletins) as .eml: {result.outbox_dir}"
     )
@@ -692,7 +694,18 @@ def yuegao_list(as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
             typer.echo(f"    {u['unit_name']}: {u['state']}{'  ' + u['item'] if u['item'] else ''}")
 
 
-class _JsonFormatter(logging.Formatter):
+# What a log line is about, passed as `extra=` by the code that logs it: the mail's
+# Message-ID and the item number, so an operator can grep one mail's whole story.
+LOG_FIELDS = ("message_id", "item")
+
+
+def _log_fields(record: logging.LogRecord) -> dict[str, str]:
+    return {k: str(v) for k in LOG_FIELDS if (v := getattr(record, k, None)) is not None}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (`run --log-format json`), with message_id and item when known."""
+
     def format(self, record: logging.LogRecord) -> str:
         return json.dumps(
             {
@@ -701,9 +714,22 @@ class _JsonFormatter(logging.Formatter):
                 "logger": record.name,
                 "message": record.getMessage(),
             }
+            | _log_fields(record)
             | ({"error": self.formatException(record.exc_info)} if record.exc_info else {}),
             ensure_ascii=False,
         )
+
+
+class TextFormatter(logging.Formatter):
+    """The human log line, ending with [message_id=… item=…] when the line is about a mail."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        fields = _log_fields(record)
+        return f"{line} [{' '.join(f'{k}={v}' for k, v in fields.items())}]" if fields else line
 
 
 @app.command()
@@ -717,9 +743,9 @@ def run(
 
     handler = logging.StreamHandler()
     if log_format == "json":
-        handler.setFormatter(_JsonFormatter())
+        handler.setFormatter(JsonFormatter())
     elif log_format == "text":
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter())
     else:
         raise _fail(2, "--log-format must be text or json")
     root = logging.getLogger()
@@ -765,7 +791,9 @@ def status(as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `mailbot` script."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(TextFormatter())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     app(args=list(argv) if argv is not None else None, prog_name="mailbot")
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 import random
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -65,6 +65,8 @@ class DemoResult:
     outbox_dir: Path
     bulletin_dir: Path
     period: str
+    # The bulletin as written: .html, .txt and the .xlsx (named after the bulletin's title).
+    bulletin_files: list[Path] = field(default_factory=list)
 
 
 def _write_config(root: Path) -> Path:
@@ -323,7 +325,7 @@ def run_demo(
     # The bulletin goes out on the 1st of the next month at 09:00, as the schedule says.
     clock.set(dt.datetime.combine(period.end.date(), dt.time(9), TZ).astimezone(dt.UTC))
     bulletin_dir = root / "bulletin"
-    write_out(rt, period, bulletin_dir, emails=False)
+    bulletin_files = write_out(rt, period, bulletin_dir, emails=False)
     data, queued = issue(rt, period)
     deliver(rt.engine, rt.transport, now=clock.now())
     say(
@@ -331,7 +333,7 @@ def run_demo(
     )
     rt.close()
     outbox_dir = rt.config.resolve(rt.config.smtp.url.removeprefix("file://")).resolve()
-    return DemoResult(root, config, counted, outbox_dir, bulletin_dir, label)
+    return DemoResult(root, config, counted, outbox_dir, bulletin_dir, label, bulletin_files)
 
 
 def _editor_answers(rt: Runtime, clock: FixedClock, rng: random.Random) -> int:

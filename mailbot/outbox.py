@@ -18,13 +18,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from mailbot.errors import PermanentSendError, TransportError
-from mailbot.models import OutboxRow, OutboxStatus, utcnow
+from mailbot.models import OutboxRow, OutboxStatus, Setting, utcnow
 from mailbot.store import session_scope
 from mailbot.transport import Transport
 
@@ -151,17 +154,21 @@ def _deliver(
     engine: Engine, transport: Transport, limit: int, now: dt.datetime, *, lock: bool
 ) -> DeliveryReport:
     sent = deferred = dead = 0
+    with session_scope(engine) as s:
+        # One read per pass, so that sending during normal operation costs no extra write.
+        in_outage = s.get(Setting, OUTAGE_KEY) is not None
     for _ in range(limit):
         with session_scope(engine) as s:
             row = _next_due(s, now, lock=lock)
             if row is None:
                 break
+            about = {"message_id": row.message_id, "item": row.item_id}
             try:
                 transport.send(row.raw, row.mail_from, row.rcpt_to, row.message_id)
             except PermanentSendError as exc:
                 _mark(row, OutboxStatus.DEAD, str(exc))
                 s.add(row)
-                log.error("outbox %s (%s) refused for good: %s", row.message_id, row.item_id or "-", exc)
+                log.error("outbox: mail refused for good, not retried: %s", exc, extra=about)
                 dead += 1
                 continue
             except (TransportError, OSError) as exc:
@@ -169,12 +176,64 @@ def _deliver(
                 _defer(row, str(exc))
                 s.add(row)
                 deferred += 1
-                log.warning("outbox: deferred %s: %s", row.message_id, exc)
+                if _outage_begins(s, now):
+                    log.warning(
+                        "outbox: SMTP server not accepting mail, queued mail waits and is retried "
+                        "with backoff (logged once until mail goes out again): %s",
+                        exc,
+                        extra=about,
+                    )
+                else:
+                    log.debug("outbox: deferred again (try %d): %s", row.attempts, exc, extra=about)
                 break
+            if in_outage:
+                in_outage = False
+                since = _outage_ends(s)
+                if since is not None:
+                    waiting = s.exec(
+                        select(func.count()).where(OutboxRow.status == OutboxStatus.QUEUED)
+                    ).one()
+                    log.warning(
+                        "outbox: SMTP server reachable again after an outage since %s; %d mail waiting",
+                        since,
+                        waiting,
+                    )
             _mark(row, OutboxStatus.SENT, None)
             s.add(row)
             sent += 1
+            log.debug("outbox: sent", extra=about)
     return DeliveryReport(sent, deferred, dead)
+
+
+# The `setting` row present while sending fails: it makes "the outage began" and "it
+# ended" one log line each, across passes, cron runs of `poll --once` and daemons.
+OUTAGE_KEY = "outbox_outage_since"
+
+
+def _outage_begins(s: Session, now: dt.datetime) -> bool:
+    """Record that sending fails; True only for the first failure of an outage.
+
+    An insert that does nothing on conflict, so that of several daemons failing at
+    once exactly one is told it was first (the row is in the deferring transaction).
+    """
+    table = Setting.__table__  # type: ignore[attr-defined]
+    values = {"key": OUTAGE_KEY, "value": now.isoformat(timespec="seconds")}
+    dialect = s.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    else:
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    # RETURNING, not rowcount: through psycopg this insert's rowcount is -1 either way.
+    return s.connection().execute(stmt.returning(table.c.key)).first() is not None
+
+
+def _outage_ends(s: Session) -> str | None:
+    """Forget the outage; returns when it began, or None when another process already ended it."""
+    table = Setting.__table__  # type: ignore[attr-defined]
+    stmt = delete(table).where(table.c.key == OUTAGE_KEY).returning(table.c.value)
+    since: str | None = s.connection().execute(stmt).scalar()
+    return since
 
 
 def _mark(row: OutboxRow, status: OutboxStatus, error: str | None) -> None:
