@@ -510,7 +510,13 @@ def _yuegao_link(
         return None, [f"约稿待核：标注约稿#{number}，但{unit.name}不在该约稿范围"]
     from mailbot.yuegao import is_late
 
-    return number, ["约稿", *(["约稿超时"] if is_late(rt, s, number, received) else [])]
+    late = is_late(rt, s, number, received)
+    if late and sub.info.correction_of is not None:
+        # A 更正 replaces an answer already given: it is as timely as the answer it corrects.
+        old = s.get(Item, sub.info.correction_of)
+        if old is not None and old.yuegao_no == number and "约稿超时" not in old.flags:
+            late = False
+    return number, ["约稿", *(["约稿超时"] if late else [])]
 
 
 def _flag_similar(rt: Runtime, s: Session, item: Item) -> None:

@@ -70,7 +70,8 @@ def states(rt: Runtime, s: Session, request: YuegaoRow, now: dt.datetime) -> lis
         name = unit.name if unit else uid
         answer = first.get(uid)
         if answer is not None:
-            state = Answer.ON_TIME if as_utc(answer.received_at) < end else Answer.LATE
+            # As intake judged it when filing (a 更正 is as timely as the answer it corrects).
+            state = Answer.LATE if "约稿超时" in answer.flags else Answer.ON_TIME
         else:
             state = Answer.OPEN if now < end else Answer.MISSED
         out.append(UnitState(uid, name, state, answer.id if answer else None))

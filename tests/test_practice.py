@@ -231,3 +231,24 @@ def test_yuegao_tag_without_a_matching_request_earns_nothing_until_a_reviewer_gr
     assert scores["QX01"] == 2  # 标题 2, no 约稿 bonus for the tag alone
     assert scores["QX02"] == 4  # 标题 2 + 约稿 2
     assert scores["QX03"] == 4  # granted by the reviewer
+
+
+def test_a_correction_of_an_on_time_yuegao_answer_stays_on_time(
+    office: Office, dovecot: Dovecot, imap_account: tuple[str, str, str], smtp_capture: SmtpCapture
+) -> None:
+    office.env["MAILBOT_NOW"] = at("2026-10-08").isoformat()
+    office.run("yuegao", "new", "--title", "四季度经济运行分析", "--units", "QX01", "--due", "2026-10-15")
+    office.env["MAILBOT_NOW"] = at("2026-10-14", 11).isoformat()
+    deliver(dovecot, imap_account, mail("QX01", "越秀区政府", "越秀区四季度经济运行分析", at("2026-10-14"),
+                                        tag="【约稿#1】", seed=1))
+    office.run("poll", "--once")
+    (answer,) = office.json("items", "list")
+    # Two days after the deadline the unit corrects a figure in its on-time answer.
+    office.env["MAILBOT_NOW"] = at("2026-10-17", 11).isoformat()
+    deliver(dovecot, imap_account, mail("QX01", "越秀区政府", "越秀区四季度经济运行分析（更正）", at("2026-10-17"),
+                                        tag=f"【约稿#1】【更正#{answer['id']}】", seed=2))
+    office.run("poll", "--once")
+    new = next(i for i in office.json("items", "list") if i["correction_of"] == answer["id"])
+    assert new["yuegao"] == 1 and "约稿" in new["flags"] and "约稿超时" not in new["flags"], new["flags"]
+    (req,) = office.json("yuegao", "list")
+    assert {u["unit"]: u["state"] for u in req["units"]} == {"QX01": "on_time"}
