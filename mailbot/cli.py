@@ -326,6 +326,7 @@ def units_list(as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
             "aliases": list(u.aliases),
             "series": u.series,
             "parent": u.parent,
+            "parents": list(u.parents),
             "officers": list(u.officers),
             "bulletin_to": list(u.bulletin_to),
         }
@@ -336,7 +337,7 @@ def units_list(as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
         return
     print_table(
         ["id", "单位", "序列", "上级", "信息员"],
-        [[d["id"], d["name"], d["series"], d["parent"] or "", ", ".join(d["officers"])] for d in data],
+        [[d["id"], d["name"], d["series"], "、".join(d["parents"]), ", ".join(d["officers"])] for d in data],
     )
 
 

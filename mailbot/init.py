@@ -157,7 +157,8 @@ def _units_toml(main: str, direct: str, prefix: str, has_credit: bool) -> str:
 #   short       short name officers write in subjects (optional)
 #   aliases     other names that must match this unit (Traditional forms match by themselves)
 #   series      序列: sets the unit's targets; must be a series of scoring.toml to be scored
-#   parent      (直报点 only, optional) id of the unit credited a share of its points (双轨制)
+#   parent      (直报点 only, optional) id of the unit credited a share of its points (双轨制);
+#               a list of ids credits each of them (范文6: 县区政府办公室和对口上级部门)
 #   officers    addresses allowed to submit for this unit (信息员)
 #   bulletin_to addresses that receive the monthly 通报
 #

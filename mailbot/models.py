@@ -60,6 +60,7 @@ class UnitRow(SQLModel, table=True):
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     series: str = Field(index=True)
     parent: str | None = None
+    other_parents: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     bulletin_to: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 

@@ -468,8 +468,8 @@ def _book(
         by_item.setdefault(event.item_id, []).append(event)
     book = _Book(rules, unit_map, {}, {}, {})
     for unit in sorted(unit_map.values(), key=lambda u: u.id):
-        if unit.parent is not None:
-            book.children.setdefault(unit.parent, []).append(unit)
+        for parent in unit.parents:
+            book.children.setdefault(parent, []).append(unit)
     memo: _Memo = {}
     for item in sorted(items, key=lambda i: i.id):
         if item.received_at.tzinfo is None:

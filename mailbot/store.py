@@ -104,6 +104,7 @@ def sync_units(session: Session, directory: UnitDirectory) -> None:
     for unit in directory.units:
         row = existing.get(unit.id) or UnitRow(id=unit.id, name=unit.name, series=unit.series)
         row.name, row.short, row.series, row.parent = unit.name, unit.short, unit.series, unit.parent
+        row.other_parents = list(unit.other_parents)
         row.aliases, row.bulletin_to = list(unit.aliases), list(unit.bulletin_to)
         session.add(row)
     session.flush()
@@ -129,6 +130,7 @@ def load_directory(session: Session) -> UnitDirectory:
                 short=r.short,
                 aliases=tuple(r.aliases),
                 parent=r.parent,
+                other_parents=tuple(r.other_parents or ()),
                 officers=tuple(by_unit.get(r.id, ())),
                 bulletin_to=tuple(r.bulletin_to),
             )

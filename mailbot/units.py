@@ -30,6 +30,14 @@ class Unit:
     parent: str | None = None
     officers: tuple[str, ...] = ()
     bulletin_to: tuple[str, ...] = ()
+    # A direct-report point may count toward more than its own office (范文6: 所在县区政府办公室
+    # 和对口上级部门): `parent` is the first, these are the others.
+    other_parents: tuple[str, ...] = ()
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        """Every unit credited with this unit's score, `parent` first."""
+        return ((self.parent,) if self.parent else ()) + self.other_parents
 
     def names(self) -> tuple[str, ...]:
         """Every name the unit may be written as, full name first."""
@@ -75,7 +83,7 @@ class UnitDirectory:
 
     def children(self, unit_id: str) -> list[Unit]:
         """Direct-report points whose parent is `unit_id`."""
-        return [u for u in self.units if u.parent == unit_id]
+        return [u for u in self.units if unit_id in u.parents]
 
     def series(self) -> list[str]:
         """Series names in the order they first appear in units.toml."""
@@ -120,9 +128,9 @@ def units_from_data(data: Mapping[str, Any], file: str = "units.toml") -> UnitDi
         if uid in ids:
             raise ConfigError(file, f"{where}.id", f"duplicate unit id {uid!r}")
         ids.add(uid)
-        parent = t.get("parent")
-        if parent is not None and not isinstance(parent, str):
-            raise ConfigError(file, f"{where}.parent", "must be a unit id")
+        parents = _str_tuple(t.get("parent", []), file, f"{where}.parent")
+        if len(set(parents)) != len(parents) or uid in parents or not all(p.strip() for p in parents):
+            raise ConfigError(file, f"{where}.parent", "must be a unit id or a list of other units' ids")
         units.append(
             Unit(
                 id=uid,
@@ -130,7 +138,8 @@ def units_from_data(data: Mapping[str, Any], file: str = "units.toml") -> UnitDi
                 series=t["series"],
                 short=str(t.get("short", "")),
                 aliases=_str_tuple(t.get("aliases", []), file, f"{where}.aliases"),
-                parent=parent or None,
+                parent=parents[0] if parents else None,
+                other_parents=parents[1:],
                 officers=tuple(
                     a.lower() for a in _str_tuple(t.get("officers", []), file, f"{where}.officers")
                 ),
@@ -138,8 +147,9 @@ def units_from_data(data: Mapping[str, Any], file: str = "units.toml") -> UnitDi
             )
         )
     for i, u in enumerate(units):
-        if u.parent is not None and u.parent not in ids:
-            raise ConfigError(file, f"unit[{i}].parent", f"no unit has id {u.parent!r}")
+        for parent in u.parents:
+            if parent not in ids:
+                raise ConfigError(file, f"unit[{i}].parent", f"no unit has id {parent!r}")
     return UnitDirectory(units)
 
 
@@ -158,7 +168,7 @@ def units_from_csv(path: Path) -> UnitDirectory:
     """Read units from a CSV with the units.toml columns; list cells are separated by ';'.
 
     Offices keep their unit list in Excel: a CSV export with a header row
-    `id,name,short,aliases,series,parent,officers,bulletin_to` imports as is.
+    `id,name,short,aliases,series,parent,officers,bulletin_to` imports as is (several parents: a;b).
     """
     import csv
 
@@ -174,7 +184,7 @@ def units_from_csv(path: Path) -> UnitDirectory:
             if key is None or value is None or not value.strip():
                 continue
             key = key.strip()
-            if key in {"aliases", "officers", "bulletin_to"}:
+            if key in {"aliases", "officers", "bulletin_to", "parent"}:
                 table[key] = [v.strip() for v in value.replace("；", ";").split(";") if v.strip()]
             else:
                 table[key] = value.strip()

@@ -184,3 +184,17 @@ def test_the_on_time_condition_is_the_rules_choice() -> None:
     item = d.item("sa", at(2026, 10, 8), commissioned=True, commission_late=True)
     d.decide(item, Adopt("信息快报", "信息"), at(2026, 10, 10))
     assert d.score("sa", "2026-10") == 10
+
+
+def test_a_direct_report_point_with_two_parents_credits_both() -> None:
+    # 范文6 (六): 直报点得分计入其所在县(市、区)政府办公室和对口上级部门.
+    units = [u if u.id != "zd" else Unit("zd", "甲县某镇直报点", "直报点", parent="xa", other_parents=("sa",))
+             for u in CITY_UNITS]  # fmt: skip
+    d = Desk(load_rules(PROFILE), units)
+    one(d, "zd", Adopt("信息快报"))
+    rows = d.rows("2026-10")
+    assert rows["zd"].score == 10
+    assert (rows["xa"].credited, rows["sa"].credited) == (10, 10)
+    assert rows["xb"].credited == 0
+    lines = d.explain("sa", "2026-10")
+    assert [ln.points for ln in lines] == [10] and "甲县某镇直报点" in lines[0].title
