@@ -83,7 +83,7 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(
     # or after either kind of progress, whichever phase the run is in.
     # The first four runs hit each kind of moment at least once; the rest are random.
     modes = ["intake", "startup", "intake", "delivery"] + [
-        rng.choice(("progress", "progress", "progress", "startup")) for _ in range(36)]
+        rng.choice(("progress", "progress", "progress", "startup")) for _ in range(12)]
     killed_in: collections.Counter[str] = collections.Counter()
     kills_while_sending = 0
     for mode in modes:
