@@ -389,8 +389,16 @@ def parse_command_line(line: str, vocab: Vocabulary) -> Decision | None:
         if keyword[-1].isascii() and keyword[-1].isalnum() and j < len(folded.folded):
             if folded.folded[j].isascii() and folded.folded[j].isalnum():
                 continue
-        return handler(folded, j, vocab)
+        decision = handler(folded, j, vocab)
+        if isinstance(decision, Adopt) and _NEGATED_ADOPTION.search(folded.folded, j):
+            # 采用，谢谢，不采用: whatever the writer meant, it is not a clear adoption.
+            raise CommandError("同一行里既有采用又有不采用，请只写一个决定", line.strip())
+        return decision
     return None
+
+
+# A negated adoption anywhere after an adoption on the same line.
+_NEGATED_ADOPTION = re.compile(r"(?:不|未|别|不予|未予|不同意|不要)(?:采用|采纳)")
 
 
 def parse_commands(body: str, vocab: Vocabulary) -> list[Decision]:

@@ -185,6 +185,8 @@ def test_no_command_is_an_error_naming_the_line(body: str, seen: str) -> None:
         ("扣分 迟报", ["分值"]),
         ("扣分 0", ["分值"]),
         ("采用\n不采用 重复", ["采用", "不采用"]),
+        ("采用，谢谢，不采用", ["采用", "不采用"]),  # found by the property below: never an adoption
+        ("采用 谢谢 暂不采用", ["采用", "不采用"]),
     ],
 )
 def test_bad_arguments_are_errors_in_chinese(body: str, words: list[str]) -> None:
