@@ -7,7 +7,7 @@ points) is always recomputed from the full ledger.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -81,3 +81,11 @@ def settled_status(effective: Iterable[Event]) -> ItemStatus:
         elif isinstance(event.decision, Reject):
             status = "rejected"
     return status
+
+
+def last_rejection(effective: Sequence[Event]) -> int:
+    """Index of the last 不采用 among effective events in decision order, or -1.
+
+    A 不采用 wipes the adoptions before it: only what follows it stands.
+    """
+    return max((i for i, e in enumerate(effective) if isinstance(e.decision, Reject)), default=-1)

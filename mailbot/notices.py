@@ -256,7 +256,7 @@ def officer_view(
 ) -> OfficerView:
     """What a notice sent now would tell the officer, from the item's events under the rules in force."""
     effective = sorted(ledger.effective_events(events), key=ledger.decision_order)
-    last_reject = max((i for i, e in enumerate(effective) if isinstance(e.decision, Reject)), default=-1)
+    last_reject = ledger.last_rejection(effective)
     where: dict[tuple[str, str], str] = {}
     if status == ItemStatus.ADOPTED:
         for event in effective[last_reject + 1 :]:
@@ -304,10 +304,12 @@ def officer_changes(
 
 def officer_state(rt: Runtime, s: Session, item: Item) -> OfficerView:
     """The officer's view of `item` as the database holds it now."""
-    from mailbot.review import ledger_events  # review imports this module; imported late
-    from mailbot.scorebook import scored_item
+    from mailbot.scorebook import Scorebook  # imports review, which imports this module
 
-    return officer_view(item.status, scored_item(item), ledger_events(s, item.id), rt.rules)
+    scored, events = Scorebook(rt, s).item_and_events(item.id)
+    if scored is None:  # cannot happen for an item of this session; said rather than assumed
+        raise LookupError(f"item {item.id} is not in the database")
+    return officer_view(item.status, scored, events, rt.rules)
 
 
 _SUBJECT: dict[tuple[bool, str], str] = {

@@ -116,7 +116,8 @@ class Scorebook:
             unit_id, self.rt.directory().units, self._items, self._events, self.rules, period
         )
 
-    def _item_events(self, item_id: str) -> tuple[scoring.ScoredItem | None, list[ledger.Event]]:
+    def item_and_events(self, item_id: str) -> tuple[scoring.ScoredItem | None, list[ledger.Event]]:
+        """One item as scoring sees it (its 约稿 deadline included) and its ledger; (None, []) if unknown."""
         item = self.s.get(Item, item_id)
         if item is None:
             return None, []
@@ -127,14 +128,14 @@ class Scorebook:
 
     def item_points(self, item_id: str) -> float | None:
         """The item's current points (all its effective decisions); None for unscored items."""
-        item, events = self._item_events(item_id)
+        item, events = self.item_and_events(item_id)
         if item is None or not item.scored:
             return None
         return float(scoring.item_points(item, events, self.rules))
 
     def event_points(self, item_id: str) -> dict[int, float]:
         """The points each event of the item changed, by event id."""
-        item, events = self._item_events(item_id)
+        item, events = self.item_and_events(item_id)
         if item is None or not item.scored:
             return {}
         return {seq: float(p) for seq, p in scoring.event_points(item, events, self.rules).items()}

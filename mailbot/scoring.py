@@ -57,7 +57,7 @@ from mailbot.decisions import (
     describe,
 )
 from mailbot.errors import MailbotError
-from mailbot.ledger import Event, decision_order, effective_events, settled_status
+from mailbot.ledger import Event, decision_order, effective_events, last_rejection, settled_status
 from mailbot.periods import Period, month_of, months_in, year_containing
 from mailbot.rules import ZERO, RuleSet, ScoringRules
 from mailbot.units import Unit
@@ -155,7 +155,7 @@ def _pts(points: Decimal) -> str:
 
 
 def _adoptions(evs: Sequence[Event], rs: RuleSet, commissioned: bool) -> dict[str, _Adoption]:
-    last_reject = max((i for i, e in enumerate(evs) if isinstance(e.decision, Reject)), default=-1)
+    last_reject = last_rejection(evs)
     found: dict[str, _Adoption] = {}
     for event in evs[last_reject + 1 :]:
         d = event.decision
@@ -258,7 +258,7 @@ def _bonuses(
     adopted: bool,
     parts: dict[str, _Part],
 ) -> None:
-    last_reject = max((i for i, e in enumerate(evs) if isinstance(e.decision, Reject)), default=-1)
+    last_reject = last_rejection(evs)
     seen: set[tuple[str, str]] = set()
     won: dict[int, list[tuple[Decimal, str]]] = {}
     for i, event in enumerate(evs):
@@ -324,15 +324,10 @@ def _effective(events: Sequence[Event]) -> list[Event]:
 
 
 def _item_points(
-    item: ScoredItem,
-    events: Sequence[Event],
-    rules: ScoringRules,
-    memo: _Memo | None = None,
-    *,
-    effective: list[Event] | None = None,
+    item: ScoredItem, effective: list[Event], rules: ScoringRules, memo: _Memo | None = None
 ) -> list[_EventPoints]:
-    """Each effective event of one item with the points it changed, by decision time."""
-    evs = effective if effective is not None else _effective(events)
+    """Each effective event of one item (`_effective`) with the points it changed, by decision time."""
+    evs = effective
     if item.commission_late:
         rs = rules.ruleset_at(item.received_at)
         name = rs.late_commission_penalty
@@ -481,14 +476,11 @@ def _book(
             book.items.setdefault(uid, []).append(item)
         effective = _effective(by_item.get(item.id, ()))
         lines = book.lines.setdefault(uid, [])
-        for ep in _item_points(item, (), rules, memo, effective=effective):
+        for ep in _item_points(item, effective, rules, memo):
             for points, rule in ep.parts:
                 lines.append((ep.event.at, points, item, ep.event, rule))
         if settled_status(effective) == "adopted":
-            last_reject = max(
-                (i for i, e in enumerate(effective) if isinstance(e.decision, Reject)), default=-1
-            )
-            for e in effective[last_reject + 1 :]:
+            for e in effective[last_rejection(effective) + 1 :]:
                 if isinstance(e.decision, Adopt | UpperAdopt):
                     book.adopted_at.setdefault(uid, []).append((item.id, e.at))
     return book
@@ -718,7 +710,7 @@ def item_points(item: ScoredItem, events: Iterable[Event], rules: ScoringRules) 
     """The item's points now: the sum of what each of its effective events earned."""
     if not item.scored:
         return ZERO
-    return sum((p for ep in _item_points(item, list(events), rules) for p, _ in ep.parts), ZERO)
+    return sum((p for ep in _item_points(item, _effective(list(events)), rules) for p, _ in ep.parts), ZERO)
 
 
 def event_points(item: ScoredItem, events: Iterable[Event], rules: ScoringRules) -> dict[int, Decimal]:
@@ -727,6 +719,6 @@ def event_points(item: ScoredItem, events: Iterable[Event], rules: ScoringRules)
         return {}
     return {
         ep.event.seq: sum((p for p, _ in ep.parts), ZERO)
-        for ep in _item_points(item, list(events), rules)
+        for ep in _item_points(item, _effective(list(events)), rules)
         if ep.event.seq >= 0
     }
