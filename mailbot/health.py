@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from mailbot import outbox
 from mailbot.clock import as_utc
@@ -103,6 +103,20 @@ def stale_after(poll_interval: int) -> dt.timedelta:
     return dt.timedelta(seconds=max(300, 10 * poll_interval, 1800))
 
 
+_Row = TypeVar("_Row", MessageRow, OutboxRow)
+
+
+def _recent_trouble(
+    s: Session, model: type[_Row], trouble: Any, when: Any, since: dt.datetime
+) -> tuple[list[_Row], int]:
+    """The newest rows in trouble (failed mail, refused sends) and how many since `since`."""
+    newest = s.exec(
+        select(model).where(trouble).order_by(col(when).desc(), col(model.id).desc()).limit(NEWEST)
+    ).all()
+    recent = s.exec(select(func.count()).select_from(model).where(trouble, col(when) >= since)).one()
+    return list(newest), int(recent)
+
+
 def health(rt: Runtime) -> dict[str, Any]:
     """The status report (SPEC §8 `status --json`); `healthy` is False with the reasons in `problems`."""
     now = rt.now()
@@ -123,32 +137,14 @@ def health(rt: Runtime) -> dict[str, Any]:
         pending = s.exec(select(func.count()).where(Item.status == ItemStatus.PENDING)).one()
         ob = outbox.state(s)
         failed = s.exec(select(func.count()).where(MessageRow.disposition == Disposition.FAILED)).one()
-        failed_recent = s.exec(
-            select(func.count()).where(
-                MessageRow.disposition == Disposition.FAILED, col(MessageRow.updated_at) >= recent
-            )
-        ).one()
-        failed_newest = [
-            _failed_mail(r, tz)
-            for r in s.exec(
-                select(MessageRow)
-                .where(MessageRow.disposition == Disposition.FAILED)
-                .order_by(col(MessageRow.updated_at).desc(), col(MessageRow.id).desc())
-                .limit(NEWEST)
-            ).all()
-        ]
-        dead_recent = s.exec(
-            select(func.count()).where(OutboxRow.status == OutboxStatus.DEAD, col(OutboxRow.sent_at) >= recent)
-        ).one()
-        dead_newest = [
-            _dead_mail(r, tz)
-            for r in s.exec(
-                select(OutboxRow)
-                .where(OutboxRow.status == OutboxStatus.DEAD)
-                .order_by(col(OutboxRow.sent_at).desc(), col(OutboxRow.id).desc())
-                .limit(NEWEST)
-            ).all()
-        ]
+        failed_rows, failed_recent = _recent_trouble(
+            s, MessageRow, MessageRow.disposition == Disposition.FAILED, MessageRow.updated_at, recent
+        )
+        failed_newest = [_failed_mail(r, tz) for r in failed_rows]
+        dead_rows, dead_recent = _recent_trouble(
+            s, OutboxRow, OutboxRow.status == OutboxStatus.DEAD, OutboxRow.sent_at, recent
+        )
+        dead_newest = [_dead_mail(r, tz) for r in dead_rows]
         bouncing = [b.address for b in s.exec(select(Bounce).order_by(col(Bounce.address))).all()]
         urgent = _urgent(s, now, tz)
 
