@@ -27,8 +27,6 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
@@ -44,11 +42,10 @@ from mailbot.models import (
     MessageRow,
     OutboxRow,
     OutboxStatus,
-    Setting,
     utcnow,
 )
 from mailbot.runtime import Runtime
-from mailbot.store import session_scope
+from mailbot.store import put_setting, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -60,26 +57,8 @@ _SENDER_IDLE = 5.0
 
 
 def set_setting(rt: Runtime, key: str, value: str) -> None:
-    """Record a small piece of daemon state (heartbeats for `mailbot status`).
-
-    An upsert, because several daemons (PostgreSQL) write the same heartbeat keys at once.
-    """
-    engine = rt.engine
-    table = Setting.__table__  # type: ignore[attr-defined]
-    if engine.dialect.name == "postgresql":
-        pg = pg_insert(table).values(key=key, value=value)
-        stmt: Any = pg.on_conflict_do_update(index_elements=["key"], set_={"value": pg.excluded.value})
-    elif engine.dialect.name == "sqlite":
-        lite = sqlite_insert(table).values(key=key, value=value)
-        stmt = lite.on_conflict_do_update(index_elements=["key"], set_={"value": lite.excluded.value})
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        with session_scope(engine) as s:
-            row = s.get(Setting, key) or Setting(key=key, value=value)
-            row.value = value
-            s.add(row)
-        return
-    with engine.begin() as conn:
-        conn.execute(stmt)
+    """Record a small piece of daemon state (heartbeats for `mailbot status`)."""
+    put_setting(rt.engine, key, value)
 
 
 @dataclass

@@ -18,17 +18,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
-from typing import Any
 
 from sqlalchemy import delete, func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from mailbot.errors import PermanentSendError, TransportError
 from mailbot.models import OutboxRow, OutboxStatus, Setting, utcnow
-from mailbot.store import session_scope
+from mailbot.store import add_setting_once, session_scope
 from mailbot.transport import Transport
 
 log = logging.getLogger(__name__)
@@ -213,19 +210,10 @@ OUTAGE_KEY = "outbox_outage_since"
 def _outage_begins(s: Session, now: dt.datetime) -> bool:
     """Record that sending fails; True only for the first failure of an outage.
 
-    An insert that does nothing on conflict, so that of several daemons failing at
-    once exactly one is told it was first (the row is in the deferring transaction).
+    Of several daemons failing at once exactly one is told it was first (the row is
+    written in the deferring transaction).
     """
-    table = Setting.__table__  # type: ignore[attr-defined]
-    values = {"key": OUTAGE_KEY, "value": now.isoformat(timespec="seconds")}
-    dialect = s.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    else:
-        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    # RETURNING, not rowcount: through psycopg this insert's rowcount is -1 either way.
-    return s.connection().execute(stmt.returning(table.c.key)).first() is not None
+    return add_setting_once(s, OUTAGE_KEY, now.isoformat(timespec="seconds"))
 
 
 def _outage_ends(s: Session) -> str | None:

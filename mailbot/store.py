@@ -17,6 +17,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine, select
@@ -169,3 +171,34 @@ def get_secret(engine: Engine, configured: str | None) -> bytes:
         got = s.get(Setting, "hmac_secret")
         assert got is not None
         return got.value.encode()
+
+
+def _setting_insert(dialect: str, key: str, value: str) -> Any:
+    """An INSERT of one setting row in the dialect that can say what to do on conflict."""
+    table = Setting.__table__  # type: ignore[attr-defined]
+    if dialect == "postgresql":
+        return pg_insert(table).values(key=key, value=value)
+    if dialect == "sqlite":
+        return sqlite_insert(table).values(key=key, value=value)
+    raise NotImplementedError(f"settings on {dialect}: only SQLite and PostgreSQL are supported")
+
+
+def put_setting(engine: Engine, key: str, value: str) -> None:
+    """Record a small piece of state (heartbeats for `mailbot status`), in its own transaction.
+
+    An upsert, because several daemons (PostgreSQL) write the same heartbeat keys at once.
+    """
+    stmt = _setting_insert(engine.dialect.name, key, value)
+    with engine.begin() as conn:
+        conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value}))
+
+
+def add_setting_once(s: Session, key: str, value: str) -> bool:
+    """Insert a setting unless it exists, in `s`'s transaction; True only for the one that inserted it.
+
+    Of several processes racing, exactly one is told it was first.
+    """
+    table = Setting.__table__  # type: ignore[attr-defined]
+    stmt = _setting_insert(s.get_bind().dialect.name, key, value).on_conflict_do_nothing(index_elements=["key"])
+    # RETURNING, not rowcount: through psycopg this insert's rowcount is -1 either way.
+    return s.connection().execute(stmt.returning(table.c.key)).first() is not None
