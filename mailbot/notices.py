@@ -32,7 +32,7 @@ from mailbot.decisions import (
 )
 from mailbot.mime import ParsedMail
 from mailbot.models import Bounce, Item, ItemStatus, MessageRow
-from mailbot.refusals import RULES, example_positional, example_subject
+from mailbot.refusals import RULES, example_positional, example_subject, refusal_subject
 from mailbot.rules import RuleSet, ScoringRules
 from mailbot.runtime import Runtime
 from mailbot.triage import Ignore, Refuse, Submission
@@ -131,7 +131,7 @@ def queue_refusal(
         kind="refusal",
         dedupe_key=f"refusal:{row.sha256}",
         to=mail.from_addr,
-        subject=f"[未能登记] {rule.name}：{mail.subject}"[:200],
+        subject=refusal_subject(rule.name, mail.subject),
         template="refusal",
         context={
             "received_at": rt.local(received),

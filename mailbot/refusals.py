@@ -81,7 +81,12 @@ def example_positional(unit: str = "越秀区政府", date: str = "2026-11-03") 
     return EXAMPLE_POSITIONAL.format(unit=unit, date=date)
 
 
-# The subject of a refusal reply is "[未能登记] <rule name>：<the refused subject>" (notices.py).
+def refusal_subject(rule_name: str, subject: str) -> str:
+    """The subject of a refusal reply: [未能登记] <rule name>：<the refused subject>."""
+    return f"[未能登记] {rule_name}：{subject}"[:200]
+
+
+# What `refusal_subject` puts before the refused subject, for any rule.
 _REFUSAL_PREFIX = re.compile(
     r"^\s*[\[【]\s*未能登记\s*[\]】]\s*(?:"
     + "|".join(re.escape(r.name) for r in RULES.values())

@@ -310,3 +310,27 @@ def parse_subject(subject: str, today: dt.date) -> SubjectInfo:
 def with_fields(info: SubjectInfo, fields: Fields) -> SubjectInfo:
     """`info` with its fields replaced (e.g. after filling them from the 落款)."""
     return replace(info, fields=fields)
+
+
+# ---------------------------------------------------------------- our own 约稿 subjects
+#
+# Written here, beside the grammar that reads them back: an officer who answers a 约稿 by
+# replying keeps our subject, and what we put around the request's title is not theirs.
+
+_YUEGAO_DUE = re.compile(r"\s*[（(]请于\s*\d{1,2}\s*月\s*\d{1,2}\s*日前报送[）)]\s*$")
+_YUEGAO_REMINDER = re.compile(r"^\s*提醒[：:]\s*明天截止\s*")
+
+
+def yuegao_subject(number: int, title: str, due: dt.date) -> str:
+    """The subject of a 约稿 request: 【约稿#N】题目（请于M月D日前报送）."""
+    return f"【约稿#{number}】{title}（请于{due.month}月{due.day}日前报送）"
+
+
+def yuegao_reminder_subject(number: int, title: str) -> str:
+    """The subject of the reminder the day before a 约稿 is due."""
+    return f"【约稿#{number}】提醒：明天截止 {title}"
+
+
+def strip_yuegao_wording(title: str) -> str:
+    """A title without what `yuegao_subject` and `yuegao_reminder_subject` put around it."""
+    return _YUEGAO_REMINDER.sub("", _YUEGAO_DUE.sub("", title)) or title

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -21,7 +20,14 @@ from mailbot.mime import Attachment, ParsedMail
 from mailbot.quotes import strip_quotes
 from mailbot.refusals import strip_refusal_prefix
 from mailbot.signature import fields_from_body
-from mailbot.subject import Fields, SubjectInfo, find_item_ref, parse_subject, with_fields
+from mailbot.subject import (
+    Fields,
+    SubjectInfo,
+    find_item_ref,
+    parse_subject,
+    strip_yuegao_wording,
+    with_fields,
+)
 from mailbot.units import Unit, UnitDirectory
 
 
@@ -132,17 +138,12 @@ def triage(
         return Refuse(exc, unit=units[0] if len(units) == 1 else None, fields=info.fields, stranger=not known)
 
 
-# What our own 约稿 subjects add around the request's title (yuegao.py): not the officer's title.
-_YUEGAO_DUE = re.compile(r"\s*[（(]请于\s*\d{1,2}\s*月\s*\d{1,2}\s*日前报送[）)]\s*$")
-_YUEGAO_REMINDER = re.compile(r"^\s*提醒[：:]\s*明天截止\s*")
-
-
 def _submission_subject(subject: str, today: dt.date) -> SubjectInfo:
     """The subject read as a submission's, without what our own refusal and 约稿 subjects put in it."""
     info = parse_subject(strip_refusal_prefix(subject), today)
     title = info.fields.title
     if info.yuegao_tagged and title:
-        title = _YUEGAO_REMINDER.sub("", _YUEGAO_DUE.sub("", title)) or title
+        title = strip_yuegao_wording(title)
         if title != info.fields.title:
             info = with_fields(info, dataclasses.replace(info.fields, title=title))
     return info

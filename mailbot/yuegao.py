@@ -22,6 +22,7 @@ from mailbot.models import Item, YuegaoRow
 from mailbot.periods import Period
 from mailbot.runtime import Runtime
 from mailbot.store import next_value
+from mailbot.subject import yuegao_reminder_subject, yuegao_subject
 from mailbot.units import Unit
 
 
@@ -100,7 +101,7 @@ def new_request(
                 kind="yuegao",
                 dedupe_key=f"yuegao:{number}:{unit.id}:{addr}",
                 to=addr,
-                subject=f"【约稿#{number}】{title}（请于{due.month}月{due.day}日前报送）",
+                subject=yuegao_subject(number, title, due),
                 template="yuegao",
                 auto="auto-generated",
                 context={
@@ -131,7 +132,7 @@ def queue_reminders(rt: Runtime, s: Session, now: dt.datetime) -> int:
                     kind="yuegao",
                     dedupe_key=f"yuegao-reminder:{request.id}:{unit.id if unit else ''}:{addr}",
                     to=addr,
-                    subject=f"【约稿#{request.id}】提醒：明天截止 {request.title}",
+                    subject=yuegao_reminder_subject(request.id, request.title),
                     template="yuegao",
                     auto="auto-generated",
                     context={

@@ -757,3 +757,13 @@ def test_parse_subject_never_raises(text: str) -> None:
 def test_parse_subject_never_raises_on_subject_like_text(text: str) -> None:
     parse_subject(text, TODAY)
     find_item_ref(text)
+
+
+def test_our_yuegao_subjects_read_back_to_the_requests_title() -> None:
+    from mailbot.subject import strip_yuegao_wording, yuegao_reminder_subject, yuegao_subject
+
+    for ours in (yuegao_subject(3, "四季度经济运行分析", date(2026, 10, 15)),
+                 yuegao_reminder_subject(3, "四季度经济运行分析")):  # fmt: skip
+        info = parse_subject("回复：" + ours, date(2026, 10, 14))
+        assert info.yuegao == 3 and info.fields.title is not None
+        assert strip_yuegao_wording(info.fields.title) == "四季度经济运行分析", ours
