@@ -12,10 +12,10 @@ from datetime import date
 
 from bench.common import Row, Section, Size, Timer, median
 from bench.scoring_bench import YEAR, ledger
-from mailbot.bulletin import BulletinData, Copies, issue_number, render_html, render_text
-from mailbot.periods import parse_period
-from mailbot.scoring import score_period
-from mailbot.workbook import bulletin_xlsx
+from mailbot.core.bulletin.content import BulletinData, Copies, issue_number, render_html, render_text
+from mailbot.core.bulletin.workbook import bulletin_xlsx
+from mailbot.core.scoring.periods import parse_period
+from mailbot.core.scoring.scores import score_period
 
 LABEL = "2026-10"
 

@@ -23,8 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailbot import samples
-from mailbot.units import Unit, load_units
+from mailbot.core.submission.units import Unit, load_units
+from mailbot.demo import samples
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"

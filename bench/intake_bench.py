@@ -31,8 +31,8 @@ def db_counts(url: str) -> dict[str, Any]:
     from sqlalchemy import func
     from sqlmodel import select
 
-    from mailbot.models import Item, MessageRow, OutboxRow
-    from mailbot.store import make_engine, session_scope
+    from mailbot.shell.db.models import Item, MessageRow, OutboxRow
+    from mailbot.shell.db.store import make_engine, session_scope
 
     engine = make_engine(url)
     try:
@@ -115,9 +115,9 @@ def worker(config: str, profile: str | None = None) -> dict[str, Any]:
     """One `poll_once` pass in this process; the figures `run` needs, as a dict."""
     import logging
 
-    from mailbot.config import load_config
-    from mailbot.intake import poll_once
-    from mailbot.runtime import Runtime
+    from mailbot.app.context import Runtime
+    from mailbot.app.intake import poll_once
+    from mailbot.shell.config import load_config
 
     logging.basicConfig(level=logging.WARNING)
     rt = Runtime(load_config(Path(config)))

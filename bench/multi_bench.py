@@ -51,8 +51,8 @@ def _round(
 ) -> dict[str, Any]:
     p = prepare(dovecot, smtp, raws, root, database_url=url)
     # Migrate and sync units first, so both workers start on an existing schema.
-    from mailbot.config import load_config
-    from mailbot.runtime import Runtime
+    from mailbot.app.context import Runtime
+    from mailbot.shell.config import load_config
 
     rt = Runtime(load_config(p.office.config))
     rt.engine  # noqa: B018

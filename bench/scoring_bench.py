@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bench.common import REPO, Row, Section, Size, Timer, log, median
-from mailbot.decisions import Adopt, Decision, Instruct, Penalty, Reject, Undo, UpperAdopt
-from mailbot.ledger import Event
-from mailbot.periods import parse_period
-from mailbot.rules import ScoringRules, load_rules
-from mailbot.scoring import ScoredItem, score_period
-from mailbot.units import Unit
+from mailbot.core.review.decisions import Adopt, Decision, Instruct, Penalty, Reject, Undo, UpperAdopt
+from mailbot.core.review.ledger import Event
+from mailbot.core.scoring.periods import parse_period
+from mailbot.core.scoring.rules import ScoringRules, load_rules
+from mailbot.core.scoring.scores import ScoredItem, score_period
+from mailbot.core.submission.units import Unit
 
 TZ = ZoneInfo("Asia/Shanghai")
 YEAR = 2026  # the assessment year 2026: 2025-12-01 … 2026-11-30

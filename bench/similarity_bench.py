@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 import opencc
 
-from mailbot.similarity import (
+from mailbot.core.submission.similarity import (
     DEFAULT_THRESHOLD,
     MIN_SHINGLES,
     Doc,

@@ -1,5 +1,5 @@
 """`python -m mailbot` = the `mailbot` command."""
 
-from mailbot.cli import main
+from mailbot.cli.main import main
 
 main()

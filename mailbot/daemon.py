@@ -31,11 +31,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
-from mailbot.config import Config, load_config
-from mailbot.errors import MailbotError, TransportError
-from mailbot.health import failing_key, idle_key, poll_key
-from mailbot.mailbox import Fetched, Mailbox
-from mailbot.models import (
+from mailbot.app.context import Runtime
+from mailbot.app.status import failing_key, idle_key, poll_key
+from mailbot.core.errors import MailbotError, TransportError
+from mailbot.shell.config import Config, load_config
+from mailbot.shell.db.models import (
     BulletinRow,
     Disposition,
     Item,
@@ -44,8 +44,8 @@ from mailbot.models import (
     OutboxStatus,
     utcnow,
 )
-from mailbot.runtime import Runtime
-from mailbot.store import put_setting, session_scope
+from mailbot.shell.db.store import put_setting, session_scope
+from mailbot.shell.mailbox import Fetched, Mailbox
 
 log = logging.getLogger(__name__)
 
@@ -296,7 +296,7 @@ class Daemon:
         No error ends it (a dead thread is a mailbox silently no longer served):
         each is logged once per outage, recorded for `mailbot status`, and retried with backoff.
         """
-        from mailbot.intake import poll_once
+        from mailbot.app.intake import poll_once
 
         sid = box.source_id
         imap = Backoff(f"IMAP server ({sid})")
@@ -386,7 +386,7 @@ class Daemon:
 
     def _deliver(self, rt: Runtime) -> _Sent:
         """Send what is due in short bursts, stopping between two bursts when asked to."""
-        from mailbot.outbox import deliver
+        from mailbot.shell.outbox import deliver
 
         total = _Sent()
         while self._running():
@@ -433,8 +433,8 @@ class Daemon:
         return sched
 
     def _bulletin_job(self, rt: Runtime) -> None:
-        from mailbot.periods import parse_period
-        from mailbot.publish import issue
+        from mailbot.app.publish import issue
+        from mailbot.core.scoring.periods import parse_period
 
         try:
             months = bulletins_due(
@@ -456,7 +456,7 @@ class Daemon:
             log.exception("bulletin job failed; it runs again at the next schedule or restart")
 
     def _housekeeping_job(self, rt: Runtime) -> None:
-        from mailbot.housekeeping import housekeep
+        from mailbot.app.housekeeping import housekeep
 
         try:
             report = housekeep(rt.engine, rt.now())
@@ -469,7 +469,7 @@ class Daemon:
             log.exception("housekeeping failed; it runs again tomorrow")
 
     def _reminders_job(self, rt: Runtime) -> None:
-        from mailbot.yuegao import queue_reminders
+        from mailbot.app.commission import queue_reminders
 
         try:
             with session_scope(rt.engine) as s:

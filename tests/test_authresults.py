@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailbot.authresults import aligned, parse_auth_results, sender_authenticated
+from mailbot.core.mail.authresults import aligned, parse_auth_results, sender_authenticated
 
 OURS = "mx.example.org"
 FROM = "editor@example.org"

@@ -19,23 +19,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot import bulletin
-from mailbot.bulletin import (
+from mailbot.core.bulletin import content as bulletin
+from mailbot.core.bulletin.content import (
     AdoptedEntry,
     BulletinData,
     BulletinError,
-    Copies,
     bulletin_title,
     clean,
     cn_date,
     display_width,
     duration,
     issue_number,
-    render_html,
-    render_text,
 )
-from mailbot.periods import Calendar, parse_period, quarter_period, year_period
-from mailbot.scoring import ScoreRow
+from mailbot.core.scoring.periods import Calendar, parse_period, quarter_period, year_period
+from mailbot.core.scoring.scores import ScoreRow
+from mailbot.shell.compose import Copies, render_html, render_text
 from tests.fixtures.bulletin.dom import parse, series_tables
 from tests.fixtures.bulletin.sample import HOSTILE_TITLE, HOSTILE_UNIT, Sample, build_sample
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.bulletin import render_html
-from mailbot.scoring import ScoreRow
+from mailbot.core.scoring.scores import ScoreRow
+from mailbot.shell.compose import render_html
 from tests.fixtures.bulletin.dom import parse, series_tables
 from tests.fixtures.bulletin.sample import ROOT, build_sample
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailbot.classified import find_classified_marks
+from mailbot.core.submission.classified import find_classified_marks
 
 
 @pytest.mark.parametrize(

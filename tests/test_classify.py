@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.classify import auto_reason, bounced_message_ids, bounced_recipients, is_bounce, is_spam
-from mailbot.mime import ParsedMail, parse_mail
+from mailbot.core.mail.mime import ParsedMail, parse_mail
+from mailbot.core.submission.classify import (
+    auto_reason,
+    bounced_message_ids,
+    bounced_recipients,
+    is_bounce,
+    is_spam,
+)
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "real-world"
 MANIFEST = CORPUS / "MANIFEST.tsv"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailbot.cndate import find_date, find_phone, fold_aligned, is_date, is_phone, parse_date
+from mailbot.core.submission.cndate import find_date, find_phone, fold_aligned, is_date, is_phone, parse_date
 
 TODAY = date(2026, 11, 10)
 D3 = date(2026, 11, 3)

@@ -8,12 +8,12 @@ import re
 import tomllib
 from pathlib import Path
 
-from mailbot.config import SECTIONS, config_from_data
-from mailbot.configdoc import REGENERATE, config_reference, section_rows, toml_value
-from mailbot.decisions import Adopt, Instruct, Reject
-from mailbot.refusals import RULES
-from mailbot.replies import DEFAULT_VOCABULARY, parse_commands
-from mailbot.subject import parse_subject
+from mailbot.cli.configdoc import REGENERATE, config_reference, section_rows, toml_value
+from mailbot.core.review.decisions import Adopt, Instruct, Reject
+from mailbot.core.review.replies import DEFAULT_VOCABULARY, parse_commands
+from mailbot.core.submission.refusals import RULES
+from mailbot.core.submission.subject import parse_subject
+from mailbot.shell.config import SECTIONS, config_from_data
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from mailbot import samples
+from mailbot.demo import samples
 from tests.office import REVIEWER, make_office, parse
 from tests.servers import Dovecot, SmtpCapture
 

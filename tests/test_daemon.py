@@ -34,10 +34,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 
-from mailbot import samples
-from mailbot.config import load_config
+from mailbot.app.context import Runtime
 from mailbot.daemon import Daemon, bulletins_due
-from mailbot.runtime import Runtime
+from mailbot.demo import samples
+from mailbot.shell.config import load_config
 from tests.office import REPO, REVIEWER, Office, make_office, parse
 from tests.servers import HOST, Captured, Dovecot, SmtpCapture, free_port
 from tests.test_intake import deliver, folder_counts, good

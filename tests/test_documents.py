@@ -11,9 +11,9 @@ from pathlib import Path
 import docx
 import pytest
 
-from mailbot.documents import DocumentText, extract_text, is_document, is_picture
-from mailbot.errors import RefusedMail
-from mailbot.mime import Attachment, safe_filename
+from mailbot.core.errors import RefusedMail
+from mailbot.core.mail.mime import Attachment, safe_filename
+from mailbot.core.submission.documents import DocumentText, extract_text, is_document, is_picture
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mime"
 LIMIT = 50_000_000
@@ -173,7 +173,7 @@ def test_doc_that_is_really_docx_or_html() -> None:
 
 
 def test_missing_catdoc_gives_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("mailbot.documents.CATDOC", "no-such-catdoc-program")
+    monkeypatch.setattr("mailbot.core.submission.documents.CATDOC", "no-such-catdoc-program")
     data = (FIXTURES / "standardized_text.doc").read_bytes()
     result = extract_text(att("报告.doc", data), max_bytes=LIMIT)
     assert not result.extracted and "catdoc" in result.note and result.note.startswith("未能提取正文（")

@@ -9,8 +9,8 @@ import mailbox as stdlib_mailbox
 import shutil
 from pathlib import Path
 
-from mailbot import samples
-from mailbot.health import FAILING_GRACE, MailboxBeat, mailbox_problems, read_beat
+from mailbot.app.status import FAILING_GRACE, MailboxBeat, mailbox_problems, read_beat
+from mailbot.demo import samples
 from tests.office import REVIEWER, Office, make_office
 from tests.servers import Dovecot, SmtpCapture
 from tests.test_daemon import NO_BULLETIN, OFFICERS, Daemons, filed, status, wait_until

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from mailbot.housekeeping import checkpoint, housekeep
-from mailbot.models import OutboxRow, OutboxStatus
-from mailbot.store import open_engine, session_scope
+from mailbot.app.housekeeping import checkpoint, housekeep
+from mailbot.shell.db.models import OutboxRow, OutboxStatus
+from mailbot.shell.db.store import open_engine, session_scope
 from tests.office import Office
 from tests.servers import Dovecot, SmtpCapture
 from tests.test_daemon import Daemons, office_for, wait_until

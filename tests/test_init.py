@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
-from mailbot.config import SECTIONS, load_config
-from mailbot.configdoc import toml_key
-from mailbot.init import CONFIG_DIR, PROFILES, init_office
-from mailbot.rules import load_rules
-from mailbot.units import load_units
+from mailbot.cli.configdoc import toml_key
+from mailbot.cli.init import CONFIG_DIR, PROFILES, init_office
+from mailbot.core.scoring.rules import load_rules
+from mailbot.core.submission.units import load_units
+from mailbot.shell.config import SECTIONS, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 

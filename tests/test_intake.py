@@ -15,13 +15,15 @@ import pytest
 from imapclient import IMAPClient
 from sqlmodel import select
 
-from mailbot import intake, mime, samples
-from mailbot.archive import Archive
-from mailbot.config import load_config
-from mailbot.intake import poll_once
-from mailbot.models import Item, MessageRow, OutboxRow
-from mailbot.runtime import Runtime
-from mailbot.store import session_scope
+from mailbot.app import intake
+from mailbot.app.context import Runtime
+from mailbot.app.intake import poll_once
+from mailbot.core.mail import mime
+from mailbot.demo import samples
+from mailbot.shell.archive import Archive
+from mailbot.shell.config import load_config
+from mailbot.shell.db.models import Item, MessageRow, OutboxRow
+from mailbot.shell.db.store import session_scope
 from tests.office import DUTY, REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
 
@@ -414,7 +416,7 @@ def test_failure_log_lines_name_the_message_id(
             raise RuntimeError("a bug in triage")
 
         monkeypatch.setattr(intake, "triage", boom)
-        caplog.set_level(logging.INFO, logger="mailbot.intake")
+        caplog.set_level(logging.INFO, logger="mailbot.app.intake")
         for _ in range(rt.box_config(rt.mailbox).max_attempts):
             poll_once(rt)
         failed = [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -22,13 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from mailbot.archive import digest
-from mailbot.config import load_config
-from mailbot.intake import poll_once
-from mailbot.models import Disposition, MessageRow
-from mailbot.outbox import deliver
-from mailbot.runtime import Runtime
-from mailbot.store import session_scope
+from mailbot.app.context import Runtime
+from mailbot.app.intake import poll_once
+from mailbot.shell.archive import digest
+from mailbot.shell.config import load_config
+from mailbot.shell.db.models import Disposition, MessageRow
+from mailbot.shell.db.store import session_scope
+from mailbot.shell.outbox import deliver
 from tests import corpus_report
 from tests.office import make_office
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from mailbot.decisions import Adopt, Decision, Help, Instruct, Penalty, Reject, Undo, UpperAdopt
-from mailbot.ledger import Event, effective_events, item_status
+from mailbot.core.review.decisions import Adopt, Decision, Help, Instruct, Penalty, Reject, Undo, UpperAdopt
+from mailbot.core.review.ledger import Event, effective_events, item_status
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from mailbot.cli import JsonFormatter, TextFormatter
-from mailbot.outbox import deliver, enqueue
-from mailbot.store import open_engine, session_scope
-from mailbot.transport import open_transport
+from mailbot.cli.main import JsonFormatter, TextFormatter
+from mailbot.shell.db.store import open_engine, session_scope
+from mailbot.shell.outbox import deliver, enqueue
+from mailbot.shell.transport import open_transport
 from tests.office import Office, make_office
 from tests.servers import SmtpCapture
 from tests.test_daemon import NO_BULLETIN, status, wait_until
@@ -153,14 +153,14 @@ def test_an_outage_across_separate_passes_is_one_warning_and_its_end_another(
         if backend == "postgresql"
         else f"sqlite:///{tmp_path / 'mailbot.db'}"
     )
-    caplog.set_level(logging.DEBUG, logger="mailbot.outbox")
+    caplog.set_level(logging.DEBUG, logger="mailbot.shell.outbox")
     smtp_capture.stop()
     for n in (1, 2, 3):
         _one_pass(url, smtp_capture, tmp_path, n)
     smtp_capture.start()
     _one_pass(url, smtp_capture, tmp_path, 4)  # mail filed after the server came back
 
-    outbox = [r for r in caplog.records if r.name == "mailbot.outbox"]
+    outbox = [r for r in caplog.records if r.name == "mailbot.shell.outbox"]
     warnings = [r for r in outbox if r.levelno >= logging.WARNING]
     assert [r.getMessage().split(",")[0].split(" after")[0] for r in warnings] == [
         "outbox: SMTP server not accepting mail",
@@ -175,14 +175,14 @@ def test_an_outage_across_separate_passes_is_one_warning_and_its_end_another(
 
 
 def test_formatters_add_message_id_and_item_only_when_the_line_is_about_a_mail() -> None:
-    about = logging.LogRecord("mailbot.outbox", logging.WARNING, __file__, 1, "sent %s", ("x",), None)
+    about = logging.LogRecord("mailbot.shell.outbox", logging.WARNING, __file__, 1, "sent %s", ("x",), None)
     about.message_id, about.item = "mb.receipt.1@mailbot.test", "2026-0012"
     plain = logging.LogRecord("mailbot", logging.WARNING, __file__, 1, "stopped", (), None)
 
     assert json.loads(JsonFormatter().format(about)) | {"time": ""} == {
         "time": "",
         "level": "WARNING",
-        "logger": "mailbot.outbox",
+        "logger": "mailbot.shell.outbox",
         "message": "sent x",
         "message_id": "mb.receipt.1@mailbot.test",
         "item": "2026-0012",

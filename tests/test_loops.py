@@ -26,7 +26,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from imapclient import IMAPClient
 
-from mailbot import samples
+from mailbot.demo import samples
 from tests.office import REVIEWER, Office, make_office
 from tests.servers import HOST, Dovecot, free_port
 

@@ -10,13 +10,13 @@ import pytest
 from imapclient import IMAPClient
 from sqlmodel import col, select
 
-from mailbot import samples
-from mailbot.config import load_config
-from mailbot.errors import ConfigError
-from mailbot.intake import poll_once
-from mailbot.models import Item
-from mailbot.runtime import Runtime
-from mailbot.store import session_scope
+from mailbot.app.context import Runtime
+from mailbot.app.intake import poll_once
+from mailbot.core.errors import ConfigError
+from mailbot.demo import samples
+from mailbot.shell.config import load_config
+from mailbot.shell.db.models import Item
+from mailbot.shell.db.store import session_scope
 from tests.office import make_office
 from tests.servers import Dovecot, SmtpCapture
 from tests.test_daemon import Daemons, filed

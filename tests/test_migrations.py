@@ -11,9 +11,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
-import mailbot.models  # noqa: F401  (registers the tables)
-from mailbot.models import UnitRow
-from mailbot.store import _MIGRATIONS, load_directory, make_engine, migrate, session_scope
+import mailbot.shell.db.models  # noqa: F401  (registers the tables)
+from mailbot.shell.db.models import UnitRow
+from mailbot.shell.db.store import _MIGRATIONS, load_directory, make_engine, migrate, session_scope
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailbot.charsets import decode_bytes
-from mailbot.mime import ParsedMail, html_to_text, parse_mail
+from mailbot.core.mail.charsets import decode_bytes
+from mailbot.core.mail.mime import ParsedMail, html_to_text, parse_mail
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "real-world"
 CORPUS_FILES = sorted(CORPUS.glob("*.eml")) if CORPUS.is_dir() else []

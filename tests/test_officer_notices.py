@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from mailbot import samples
-from mailbot.decisions import Adopt, Decision, Reject, Undo, UpperAdopt
-from mailbot.ledger import Event, item_status
-from mailbot.notices import OfficerView, officer_changes, officer_view
-from mailbot.rules import load_rules
-from mailbot.scoring import ScoredItem
+from mailbot.app.notices import OfficerView, officer_changes, officer_view
+from mailbot.core.review.decisions import Adopt, Decision, Reject, Undo, UpperAdopt
+from mailbot.core.review.ledger import Event, item_status
+from mailbot.core.scoring.rules import load_rules
+from mailbot.core.scoring.scores import ScoredItem
+from mailbot.demo import samples
 from tests.office import REPO, REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
 from tests.test_intake import OFFICER, deliver, good

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailbot.periods import (
+from mailbot.core.scoring.periods import (
     Calendar,
     PeriodError,
     is_quarter_end,

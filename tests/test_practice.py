@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from mailbot import samples
-from mailbot.clock import FixedClock
-from mailbot.config import load_config
-from mailbot.models import OutboxRow
-from mailbot.runtime import Runtime
-from mailbot.store import session_scope
-from mailbot.yuegao import new_request, queue_reminders
+from mailbot.app.commission import new_request, queue_reminders
+from mailbot.app.context import Runtime
+from mailbot.demo import samples
+from mailbot.shell.clock import FixedClock
+from mailbot.shell.config import load_config
+from mailbot.shell.db.models import OutboxRow
+from mailbot.shell.db.store import session_scope
 from tests.office import REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
 from tests.test_intake import deliver
@@ -95,7 +95,7 @@ def test_yuegao_reminder_goes_the_day_before_to_units_that_have_not_answered(tmp
             new_request(rt, s, title="防汛工作情况", units=[d.get("QX01"), d.get("QX02")],  # type: ignore[list-item]
                         due=dt.date(2026, 10, 15), text="")
         rt.mailbox.append(mail("QX01", "越秀区政府", "越秀区防汛工作情况", at("2026-10-08"), tag="【约稿#1】"))
-        from mailbot.intake import poll_once
+        from mailbot.app.intake import poll_once
 
         poll_once(rt)
         clock.set(at("2026-10-14", 9).astimezone(dt.UTC))

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from mailbot import samples
+from mailbot.demo import samples
 from tests.office import REPO, Office, make_office
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailbot.quotes import strip_quotes
+from mailbot.core.mail.quotes import strip_quotes
 
 # The body of our own review request, as it comes back quoted: it names every command.
 ORIGINAL = """[待审#2026-0012] 关于推进老旧小区改造的情况报告（越秀区政府）

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailbot.decisions import (
+from mailbot.core.errors import CommandError
+from mailbot.core.review.decisions import (
     Adopt,
     Commission,
     Decision,
@@ -18,8 +19,7 @@ from mailbot.decisions import (
     Undo,
     UpperAdopt,
 )
-from mailbot.errors import CommandError
-from mailbot.replies import COMMAND_TABLE, DEFAULT_VOCABULARY, Vocabulary, parse_commands
+from mailbot.core.review.replies import COMMAND_TABLE, DEFAULT_VOCABULARY, Vocabulary, parse_commands
 
 V = DEFAULT_VOCABULARY
 

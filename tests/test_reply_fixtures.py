@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.decisions import Adopt, Decision, Forward, Instruct, Penalty, Reject, UpperAdopt
-from mailbot.mime import html_to_text, parse_mail
-from mailbot.quotes import strip_quotes
-from mailbot.replies import DEFAULT_VOCABULARY, parse_commands
-from mailbot.textnorm import fold
+from mailbot.core.mail.mime import html_to_text, parse_mail
+from mailbot.core.mail.quotes import strip_quotes
+from mailbot.core.mail.textnorm import fold
+from mailbot.core.review.decisions import Adopt, Decision, Forward, Instruct, Penalty, Reject, UpperAdopt
+from mailbot.core.review.replies import DEFAULT_VOCABULARY, parse_commands
 
 FIXTURES = Path(__file__).parent / "fixtures" / "replies"
 REVIEW_REQUEST = "review.2026-0012.x@mailbot.example.org"

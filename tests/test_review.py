@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from mailbot import samples
-from mailbot.clock import FixedClock
-from mailbot.config import load_config
-from mailbot.intake import poll_once
-from mailbot.models import EventRow, Item, OutboxRow
-from mailbot.review import decision_of
-from mailbot.runtime import Runtime
-from mailbot.store import session_scope
+from mailbot.app.context import Runtime
+from mailbot.app.intake import poll_once
+from mailbot.app.review import decision_of
+from mailbot.demo import samples
+from mailbot.shell.clock import FixedClock
+from mailbot.shell.config import load_config
+from mailbot.shell.db.models import EventRow, Item, OutboxRow
+from mailbot.shell.db.store import session_scope
 from tests.office import DUTY, REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
 from tests.test_intake import OFFICER, deliver, good

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.errors import ConfigError, ScoringRulesError
-from mailbot.rules import load_rules, rules_from_text
+from mailbot.core.errors import ConfigError, ScoringRulesError
+from mailbot.core.scoring.rules import load_rules, rules_from_text
 
 ROOT = Path(__file__).resolve().parent.parent
 GZ = ROOT / "config" / "scoring.toml"

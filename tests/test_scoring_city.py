@@ -10,9 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from mailbot.decisions import Adopt, Commission, Decision, Instruct, Penalty, UpperAdopt
-from mailbot.rules import load_rules, rules_from_text
-from mailbot.units import Unit
+from mailbot.core.review.decisions import Adopt, Commission, Decision, Instruct, Penalty, UpperAdopt
+from mailbot.core.scoring.rules import load_rules, rules_from_text
+from mailbot.core.submission.units import Unit
 from tests.test_scoring_guangzhou import Desk, at
 
 PROFILE = Path(__file__).resolve().parent.parent / "config" / "profiles" / "city.toml"

@@ -9,9 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from mailbot.decisions import Adopt, Decision, Forward, Instruct, Penalty, Undo, UpperAdopt
-from mailbot.rules import load_rules, rules_from_text
-from mailbot.units import Unit
+from mailbot.core.review.decisions import Adopt, Decision, Forward, Instruct, Penalty, Undo, UpperAdopt
+from mailbot.core.scoring.rules import load_rules, rules_from_text
+from mailbot.core.submission.units import Unit
 from tests.test_scoring_guangzhou import Desk, at
 
 PROFILE = Path(__file__).resolve().parent.parent / "config" / "profiles" / "county.toml"

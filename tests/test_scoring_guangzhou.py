@@ -12,12 +12,28 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from mailbot.decisions import Adopt, Commission, Decision, Instruct, Penalty, Reject, Undo, UpperAdopt
-from mailbot.ledger import Event
-from mailbot.periods import parse_period
-from mailbot.rules import ScoringRules, load_rules, rules_from_text
-from mailbot.scoring import ExplainLine, ScoredItem, ScoreRow, explain, format_points, score_period
-from mailbot.units import Unit
+from mailbot.core.review.decisions import (
+    Adopt,
+    Commission,
+    Decision,
+    Instruct,
+    Penalty,
+    Reject,
+    Undo,
+    UpperAdopt,
+)
+from mailbot.core.review.ledger import Event
+from mailbot.core.scoring.periods import parse_period
+from mailbot.core.scoring.rules import ScoringRules, load_rules, rules_from_text
+from mailbot.core.scoring.scores import (
+    ExplainLine,
+    ScoredItem,
+    ScoreRow,
+    explain,
+    format_points,
+    score_period,
+)
+from mailbot.core.submission.units import Unit
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")

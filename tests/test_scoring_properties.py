@@ -15,7 +15,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot.decisions import (
+from mailbot.core.review.decisions import (
     Adopt,
     Commission,
     Decision,
@@ -27,11 +27,11 @@ from mailbot.decisions import (
     Undo,
     UpperAdopt,
 )
-from mailbot.ledger import Event
-from mailbot.periods import months_in, parse_period, quarter_period, year_period
-from mailbot.rules import ScoringRules, load_rules, rules_from_text
-from mailbot.scoring import ScoredItem, explain, item_points, score_period
-from mailbot.units import Unit
+from mailbot.core.review.ledger import Event
+from mailbot.core.scoring.periods import months_in, parse_period, quarter_period, year_period
+from mailbot.core.scoring.rules import ScoringRules, load_rules, rules_from_text
+from mailbot.core.scoring.scores import ScoredItem, explain, item_points, score_period
+from mailbot.core.submission.units import Unit
 
 ROOT = Path(__file__).resolve().parent.parent
 GZ_TEXT = (ROOT / "config" / "scoring.toml").read_text(encoding="utf-8")

@@ -23,8 +23,8 @@ from urllib.parse import quote
 
 import pytest
 
-from mailbot import samples
-from mailbot.mime import parse_mail
+from mailbot.core.mail.mime import parse_mail
+from mailbot.demo import samples
 from tests.office import REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
 from tests.test_intake import deliver
@@ -450,7 +450,7 @@ def test_forged_reviewer_reply_is_not_applied(
     office.run("poll", "--once")
     items = {i["title"]: i for i in office.json("items", "list")}
     by_sha = {m["sha256"]: m for m in office.json("messages", "list")}
-    from mailbot.archive import digest
+    from mailbot.shell.archive import digest
 
     for case, _, applied in FORGED:
         # Dovecot hands back the bytes as appended (CRLF already), so the archive digest matches.

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailbot.signature import fields_from_body
-from mailbot.subject import Fields, parse_subject
+from mailbot.core.submission.signature import fields_from_body
+from mailbot.core.submission.subject import Fields, parse_subject
 
 TODAY = date(2026, 11, 10)
 D3 = date(2026, 11, 3)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.similarity_bench import run as run_bench
-from mailbot.similarity import (
+from mailbot.core.submission.similarity import (
     DEFAULT_THRESHOLD,
     Doc,
     FingerprintError,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailbot.subject import Fields, SubjectInfo, find_item_ref, parse_subject, strip_prefixes
+from mailbot.core.submission.subject import Fields, SubjectInfo, find_item_ref, parse_subject, strip_prefixes
 
 TODAY = date(2026, 11, 10)
 D3 = date(2026, 11, 3)
@@ -760,7 +760,7 @@ def test_parse_subject_never_raises_on_subject_like_text(text: str) -> None:
 
 
 def test_our_yuegao_subjects_read_back_to_the_requests_title() -> None:
-    from mailbot.subject import strip_yuegao_wording, yuegao_reminder_subject, yuegao_subject
+    from mailbot.core.submission.subject import strip_yuegao_wording, yuegao_reminder_subject, yuegao_subject
 
     for ours in (yuegao_subject(3, "四季度经济运行分析", date(2026, 10, 15)),
                  yuegao_reminder_subject(3, "四季度经济运行分析")):  # fmt: skip

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.errors import ConfigError, PermanentSendError, TransportError
-from mailbot.transport import FileTransport, SmtpSecurity, SmtpTransport, eml_name, open_transport
+from mailbot.core.errors import ConfigError, PermanentSendError, TransportError
+from mailbot.shell.transport import FileTransport, SmtpSecurity, SmtpTransport, eml_name, open_transport
 from tests.servers import SmtpCapture
 
 RAW = (
@@ -207,7 +207,7 @@ def test_smtp_password_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_smtp_to_imap_delivers_into_the_mailbox(
     smtp_to_imap: SmtpCapture, imap_account: tuple[str, str, str], tmp_path: Path
 ) -> None:
-    from mailbot.mailbox import open_mailbox
+    from mailbot.shell.mailbox import open_mailbox
 
     address, password, url = imap_account
     smtp(smtp_to_imap).send(RAW, "unit@example.org", [address], "<r1@mailbot.example.org>")
@@ -228,7 +228,7 @@ def test_smtp_to_imap_delivers_into_the_mailbox(
     ],
 )
 def test_mailbox_and_smtp_urls_report_the_same_fault_the_same_way(imap: str, smtp: str, problem: str) -> None:
-    from mailbot.mailbox import open_mailbox
+    from mailbot.shell.mailbox import open_mailbox
 
     with pytest.raises(ConfigError) as in_imap:
         open_mailbox(imap, "pw", base_dir=Path("/"), config_file="mailbot.toml")

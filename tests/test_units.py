@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.errors import ConfigError
-from mailbot.units import units_from_csv, units_from_data
+from mailbot.core.errors import ConfigError
+from mailbot.core.submission.units import units_from_csv, units_from_data
 
 BASE = [
     {"id": "xa", "name": "甲县人民政府", "series": "县区A"},

@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from mailbot.bulletin import AdoptedEntry, bulletin_title
-from mailbot.workbook import bulletin_xlsx, sheet_name, workbook_filename
+from mailbot.core.bulletin.content import AdoptedEntry, bulletin_title
+from mailbot.core.bulletin.workbook import bulletin_xlsx, sheet_name, workbook_filename
 from tests.fixtures.bulletin.sample import Sample, build_sample
 
 HEADER = ("排名", "单位", "报送数", "采用数", "本期得分", "累计得分", "年度指标", "完成率")

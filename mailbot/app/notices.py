@@ -1,0 +1,362 @@
+"""The mails an incoming mail causes: receipts, refusal replies, review requests, urgent alerts,
+and the officer's notices of decisions on their item.
+
+Each is composed from templates and put in the outbox inside the caller's
+transaction, under a dedupe key, so redoing the work after a crash queues nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from email.message import Message
+from email.utils import parseaddr
+from typing import Any
+
+from sqlmodel import Session
+
+from mailbot.app.context import Runtime
+from mailbot.core.mail import msgid
+from mailbot.core.mail.mime import ParsedMail
+from mailbot.core.review import ledger
+from mailbot.core.review.decisions import (
+    Adopt,
+    Commission,
+    Decision,
+    Forward,
+    Instruct,
+    Penalty,
+    Reject,
+    UpperAdopt,
+    describe,
+)
+from mailbot.core.scoring import scores as scoring
+from mailbot.core.scoring.rules import RuleSet, ScoringRules
+from mailbot.core.submission.refusals import RULES, example_positional, example_subject, refusal_subject
+from mailbot.core.submission.triage import Ignore, Refuse, Submission
+from mailbot.shell import compose, outbox
+from mailbot.shell.db.models import Bounce, Item, ItemStatus, MessageRow
+
+log = logging.getLogger(__name__)
+
+PRIORITY_ALERT, PRIORITY_RECEIPT_URGENT, PRIORITY_NORMAL, PRIORITY_BULLETIN = 0, 1, 5, 9
+
+
+def sender_address(rt: Runtime) -> str:
+    """The bare address of our From."""
+    return parseaddr(rt.config.smtp.sender)[1] or rt.config.smtp.sender
+
+
+def queue(
+    rt: Runtime,
+    s: Session,
+    *,
+    kind: str,
+    dedupe_key: str,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    item_id: str | None = None,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+    priority: int = PRIORITY_NORMAL,
+    auto: str = "auto-replied",
+) -> Message:
+    """Render `template` for one recipient and add it to the outbox (idempotent by dedupe key)."""
+    now = rt.now()
+    ctx = {"office": rt.config.office.name, "item_id": item_id, "heading": subject, **context}
+    text, html = compose.render(template, ctx)
+    mid = msgid.make(
+        rt.secret,
+        kind=kind,
+        item_id=item_id,
+        recipient=to,
+        dedupe_key=dedupe_key,
+        domain=rt.config.office.domain,
+    )
+    message = compose.build(
+        sender=rt.config.smtp.sender,
+        to=[to],
+        subject=subject,
+        text=text,
+        html=html,
+        message_id=mid,
+        now=now.astimezone(rt.config.tz),
+        in_reply_to=in_reply_to,
+        references=references,
+        attachments=attachments,
+        auto=auto,
+    )
+    outbox.enqueue(
+        s,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        message=message,
+        rcpt_to=[to],
+        mail_from=sender_address(rt),
+        item_id=item_id,
+        priority=priority,
+        now=now,
+    )
+    return message
+
+
+def may_answer(rt: Runtime, s: Session, address: str, *, per_day: int) -> bool:
+    """The loop guard: automatic replies to one address are capped per day."""
+    if not address or "@" not in address:
+        return False
+    return outbox.sent_today(s, address, rt.now()) < per_day
+
+
+def queue_refusal(
+    rt: Runtime, s: Session, row: MessageRow, mail: ParsedMail, verdict: Refuse, received: dt.datetime
+) -> None:
+    """Answer a refused mail with the rule, what was seen and a correct example."""
+    err = verdict.error
+    rule = RULES.get(err.rule)
+    if rule is None or not rule.reply or not verdict.answer:
+        return
+    # Unknown senders are where spam and forgeries come from: one answer a day at most (no backscatter).
+    per_day = 1 if err.rule == "unknown_sender" or verdict.stranger else rt.config.smtp.max_per_address_per_day
+    if not may_answer(rt, s, mail.from_addr, per_day=per_day):
+        row.reason = (row.reason or "") + "（今日已回复过该地址，未再回复）"
+        return
+    unit = verdict.unit.name if verdict.unit else "越秀区政府"
+    date = rt.local(received).date().isoformat()
+    queue(
+        rt,
+        s,
+        kind="refusal",
+        dedupe_key=f"refusal:{row.sha256}",
+        to=mail.from_addr,
+        subject=refusal_subject(rule.name, mail.subject),
+        template="refusal",
+        context={
+            "received_at": rt.local(received),
+            "rule_name": rule.name,
+            "detail": err.detail,
+            "seen": "" if verdict.quarantine else err.seen,
+            "fix": rule.fix,
+            "show_example": err.rule not in {"classified", "unknown_sender"},
+            "example": example_subject(unit, date),
+            "example_positional": example_positional(unit, date),
+            "subject": mail.subject,
+        },
+        in_reply_to=mail.message_id or None,
+        references=mail.references,
+    )
+
+
+def queue_accepted(rt: Runtime, s: Session, item: Item, sub: Submission, received: dt.datetime) -> None:
+    """Receipt to the officer, alerts to the duty editors (urgent), review requests to reviewers."""
+    from mailbot.app import review  # review builds the request body; imported late to keep modules small
+
+    urgent = item.urgent
+    if urgent:
+        for addr in rt.config.review.urgent:
+            review.queue_request(rt, s, item, sub, to=addr, alert=True)
+    queue(
+        rt,
+        s,
+        kind="receipt",
+        dedupe_key=f"receipt:{item.id}",
+        to=item.from_addr,
+        subject=f"[报送#{item.id}] 已收到：{item.title}"[:200],
+        template="receipt",
+        context={
+            "reporter": item.reporter,
+            "fields": sub.fields,
+            "unit_name": item.unit_name,
+            "received_at": rt.local(received),
+            "urgent": urgent,
+            "document": (sub.document.filename or sub.document.safe_name) if sub.document else "",
+            "text_note": item.text_note,
+            "flags": [f for f in item.flags if f != "紧急"],
+        },
+        item_id=item.id,
+        in_reply_to=item.message_id,
+        priority=PRIORITY_RECEIPT_URGENT if urgent else PRIORITY_NORMAL,
+    )
+    for addr in rt.config.review.reviewers:
+        review.queue_request(rt, s, item, sub, to=addr, alert=False)
+
+
+def note_bounces(s: Session, verdict: Ignore, now: dt.datetime) -> None:
+    """Mark the recipients a bounce names as bouncing (shown by `mailbot status`)."""
+    for addr in verdict.bounced_recipients:
+        addr = addr.lower()
+        row = s.get(Bounce, addr)
+        if row is None:
+            s.add(
+                Bounce(
+                    address=addr,
+                    first_at=now,
+                    last_at=now,
+                    count=1,
+                    last_message_id=verdict.bounced_message_ids[0] if verdict.bounced_message_ids else "",
+                )
+            )
+        else:
+            row.count += 1
+            row.last_at = now
+            s.add(row)
+
+
+# ---------------------------------------------------------------- the officer's notices
+#
+# The officer hears of every decision that changes what their last notice said: the
+# status (已采用/未采用/待审), where the item was adopted, the reason it was rejected, and
+# its points. A 批示 or a regrade on an adopted item, or a 撤销 of either, changes the
+# points without changing the status, so the status alone cannot be the trigger.
+
+_TOLD = {ItemStatus.PENDING, ItemStatus.ADOPTED, ItemStatus.REJECTED}
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerView:
+    """What the officer's notices say of an item; a notice goes out when this changes."""
+
+    status: str
+    where: tuple[str, ...]
+    reason: str
+    points: Decimal | None
+    # What the change lines are built from; not itself shown, so not compared.
+    effective: tuple[ledger.Event, ...] = field(default=(), compare=False)
+    event_points: Mapping[int, Decimal] = field(default_factory=dict, compare=False)
+
+
+def officer_label(decision: Decision, rs: RuleSet) -> str:
+    """A decision as an officer reads it (《穗府信息》采用（标题）, 市领导批示), names as the rules spell them."""
+    match decision:
+        case Adopt(publication=name, grade=grade_name):
+            pub = rs.publication(name)
+            grade = pub.grade(grade_name) if pub else None
+            shown = pub.name if pub else (name or "")
+            graded = grade.name if grade else grade_name
+            return (f"《{shown}》采用" if shown else "采用") + (f"（{graded}）" if graded else "")
+        case Reject(reason=reason):
+            return "不采用" + (f"（{reason}）" if reason else "")
+        case Instruct(level=level):
+            return f"{rs.level(level) or level}领导批示"
+        case UpperAdopt(level=level):
+            return f"{rs.level(level) or level}采用"
+        case Forward(level=level):
+            return f"上报{rs.level(level) or level}"
+        case Commission():
+            return "约稿"
+        case Penalty(reason=reason):
+            return "扣分" + (f"（{reason}）" if reason else "")
+    return describe(decision)
+
+
+def officer_view(
+    status: str, item: scoring.ScoredItem, events: Sequence[ledger.Event], rules: ScoringRules
+) -> OfficerView:
+    """What a notice sent now would tell the officer, from the item's events under the rules in force."""
+    effective = sorted(ledger.effective_events(events), key=ledger.decision_order)
+    last_reject = ledger.last_rejection(effective)
+    where: dict[tuple[str, str], str] = {}
+    if status == ItemStatus.ADOPTED:
+        for event in effective[last_reject + 1 :]:
+            d, rs = event.decision, rules.ruleset_at(event.at)
+            # Keyed like scoring keys adoptions: a regrade in one publication replaces the earlier grade.
+            if isinstance(d, Adopt):
+                pub = rs.publication(d.publication)
+                where[("pub", pub.name if pub else d.publication or "")] = officer_label(d, rs)
+            elif isinstance(d, UpperAdopt):
+                where[("up", rs.level(d.level) or d.level)] = officer_label(d, rs)
+    rejection = effective[last_reject].decision if last_reject >= 0 else None
+    reason = rejection.reason if status == ItemStatus.REJECTED and isinstance(rejection, Reject) else ""
+    return OfficerView(
+        status=status,
+        where=tuple(where.values()),
+        reason=reason,
+        points=scoring.item_points(item, events, rules) if item.scored else None,
+        effective=tuple(effective),
+        event_points=scoring.event_points(item, events, rules),
+    )
+
+
+def _signed(points: Decimal) -> str:
+    return f"+{scoring.format_points(points)}" if points > 0 else scoring.format_points(points)
+
+
+def officer_changes(
+    before: OfficerView, after: OfficerView, new_seqs: Collection[int], rules: ScoringRules
+) -> list[str]:
+    """One line per decision added or cancelled since `before`, with the points it earned or had earned."""
+    lines: list[str] = []
+    for event in after.effective:
+        if event.seq in new_seqs:
+            label = officer_label(event.decision, rules.ruleset_at(event.at))
+            pts = after.event_points.get(event.seq, Decimal(0))
+            lines.append(f"新增：{label} {_signed(pts)}分" if pts else f"新增：{label}，不计分")
+    still = {e.seq for e in after.effective}
+    for event in before.effective:
+        if event.seq not in still:
+            label = officer_label(event.decision, rules.ruleset_at(event.at))
+            pts = before.event_points.get(event.seq, Decimal(0))
+            lines.append(f"撤销：{label}（原计 {_signed(pts)}分）" if pts else f"撤销：{label}")
+    return lines
+
+
+def officer_state(rt: Runtime, s: Session, item: Item) -> OfficerView:
+    """The officer's view of `item` as the database holds it now."""
+    from mailbot.app.scorebook import Scorebook  # imports review, which imports this module
+
+    scored, events = Scorebook(rt, s).item_and_events(item.id)
+    if scored is None:  # cannot happen for an item of this session; said rather than assumed
+        raise LookupError(f"item {item.id} is not in the database")
+    return officer_view(item.status, scored, events, rt.rules)
+
+
+_SUBJECT: dict[tuple[bool, str], str] = {
+    (True, ItemStatus.ADOPTED): "已采用",
+    (True, ItemStatus.REJECTED): "未采用",
+    (True, ItemStatus.PENDING): "恢复待审",
+    (False, ItemStatus.ADOPTED): "采用情况更新",
+}
+
+
+def queue_officer_notice(
+    rt: Runtime, s: Session, item: Item, before: OfficerView, event_ids: Sequence[int]
+) -> bool:
+    """Tell the officer what decisions `event_ids` changed on their item; nothing if nothing they see changed."""
+    after = officer_state(rt, s, item)
+    if not event_ids or after == before or after.status not in _TOLD:
+        return False
+    moved = after.status != before.status
+    # "原 M 分" only where the officer had been told M: their item was adopted, or had points.
+    told_points = before.status == ItemStatus.ADOPTED or bool(before.points)
+    queue(
+        rt,
+        s,
+        kind="notice",
+        # The last event of the batch: unique per reply line, so a redelivered reply queues nothing new.
+        dedupe_key=f"notice:{item.id}:{event_ids[-1]}",
+        to=item.from_addr,
+        subject=f"[报送#{item.id}] {_SUBJECT.get((moved, after.status), '审核情况更新')}：{item.title}"[:200],
+        template="notice",
+        context={
+            "item": item,
+            "status": str(after.status),
+            "previous": str(before.status),
+            "moved": moved,
+            "adopted": after.status == ItemStatus.ADOPTED,
+            "changes": officer_changes(before, after, set(event_ids), rt.rules),
+            "where": list(after.where),
+            "reason": after.reason,
+            "points": after.points,
+            "old_points": before.points if told_points and before.points != after.points else None,
+            "show_points": after.points is not None
+            and (after.status == ItemStatus.ADOPTED or after.points != before.points),
+        },
+        item_id=item.id,
+        in_reply_to=item.message_id,
+    )
+    return True

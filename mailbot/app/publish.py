@@ -1,0 +1,278 @@
+"""Issuing a bulletin: gather the period's figures, render one copy per unit, send each exactly once.
+
+Every (bulletin, unit, address) is one outbox row with a stable dedupe key,
+written before anything is sent: a re-run, a crash mid-send or a restart finds
+the rows already there and only the unsent ones go out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from mailbot.app import notices
+from mailbot.app.context import Runtime
+from mailbot.app.scorebook import Scorebook, ledger_event
+from mailbot.core.bulletin import content as bt
+from mailbot.core.bulletin.workbook import bulletin_xlsx, workbook_filename
+from mailbot.core.mail import msgid
+from mailbot.core.review import ledger
+from mailbot.core.review.decisions import Adopt, Instruct, UpperAdopt
+from mailbot.core.scoring.periods import Period, is_quarter_end, quarter_of, year_of
+from mailbot.core.scoring.scores import ScoreRow
+from mailbot.shell import compose, outbox
+from mailbot.shell.clock import as_utc
+from mailbot.shell.db.models import BulletinRow, EventRow, Item, OutboxRow
+
+log = logging.getLogger(__name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
+    """Everything the bulletin shows for `period`, from the database and the scoring core."""
+    book = Scorebook(rt, s)
+    cal = rt.rules.calendar
+    rows = book.rows(period)
+    # A quarter's own bulletin closes the quarter as much as the bulletin of its last month.
+    quarter_end = period.kind == "quarter" or (period.kind == "month" and is_quarter_end(period, cal))
+    if period.kind == "quarter":
+        quarter_rows: list[ScoreRow] | None = rows
+    else:
+        quarter_rows = book.rows(quarter_of(period.start, cal)) if quarter_end else None
+    items = {i.id: i for i in s.exec(select(Item).where(col(Item.id).not_like("R%"))).all()}
+    start, end = period.start.astimezone(dt.UTC), period.end.astimezone(dt.UTC)
+    received = sum(1 for i in items.values() if period.contains(as_utc(i.received_at)))
+    events = [ledger_event(r) for r in s.exec(select(EventRow).order_by(col(EventRow.id))).all()]
+    live = [e for e in ledger.effective_events(events) if start <= e.at.astimezone(dt.UTC) < end]
+    points_cache: dict[str, dict[int, float]] = {}
+    adopted: list[bt.AdoptedEntry] = []
+    instructions: list[bt.InstructionEntry] = []
+    uppers: list[bt.UpperEntry] = []
+    default_pub = rt.rules.ruleset_for(period).default_publication or ""
+    for e in sorted(live, key=ledger.decision_order):
+        item = items.get(e.item_id)
+        if item is None or item.status in ("superseded", "refused", "quarantined"):
+            continue
+        d = e.decision
+        if isinstance(d, Adopt):
+            rs = rt.rules.ruleset_at(e.at)
+            pub = rs.publication(d.publication or default_pub)
+            if pub is not None and rs.level_rank(pub.level) > 0:
+                # Adopted in an upper office's publication (省专报信息, 国办要情 …): an upper-office
+                # adoption as much as a 上级采用 reply, and counted as one in the summary.
+                uppers.append(bt.UpperEntry(item.id, item.unit_name, item.title, pub.level, e.at))
+            pts = points_cache.setdefault(item.id, book.event_points(item.id)).get(e.seq, 0.0)
+            adopted.append(
+                bt.AdoptedEntry(
+                    item.id,
+                    item.unit_name,
+                    item.title,
+                    d.publication or default_pub,
+                    d.grade,
+                    _dec(pts),
+                    e.at,
+                )
+            )
+        elif isinstance(d, Instruct):
+            instructions.append(bt.InstructionEntry(item.id, item.unit_name, item.title, d.level, e.at))
+        elif isinstance(d, UpperAdopt):
+            uppers.append(bt.UpperEntry(item.id, item.unit_name, item.title, d.level, e.at))
+    urgent = []
+    for item in sorted(items.values(), key=lambda i: i.id):
+        if item.urgent and period.contains(as_utc(item.received_at)):
+            first = min((ev.at for ev in events if ev.item_id == item.id), default=None)
+            urgent.append(
+                bt.UrgentEntry(
+                    item.id,
+                    item.unit_name,
+                    item.title,
+                    as_utc(item.received_at),
+                    (first - as_utc(item.received_at)) if first else None,
+                )
+            )
+    from mailbot.app.commission import bulletin_entries
+
+    return bt.BulletinData(
+        office=rt.config.office.name,
+        title=rt.config.bulletin.title,
+        year=year_of(period.start, cal),
+        number=bt.issue_number(period, cal),
+        period=period,
+        issued=rt.local(rt.now()).date(),
+        rows=rows,
+        series_order=[sr.name for sr in rt.rules.ruleset_for(period).series],
+        received=received,
+        adopted=len({a.item_id for a in adopted}),
+        adopted_entries=adopted,
+        instruction_entries=instructions,
+        upper_entries=uppers,
+        yuegao_entries=bulletin_entries(rt, s, period),
+        urgent_entries=urgent,
+        quarter_end=quarter_end,
+        quarter_rows=quarter_rows,
+    )
+
+
+def _dec(x: float) -> bt.Decimal:
+    return bt.Decimal(str(x))
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One bulletin mail to one address of one unit."""
+
+    unit_id: str
+    unit_name: str
+    address: str
+    dedupe_key: str
+
+
+def plan(rt: Runtime, data: bt.BulletinData) -> list[Planned]:
+    """Who gets a copy: every unit with a score row, each of its bulletin_to addresses."""
+    directory = rt.directory()
+    label = data.period.label
+    out: list[Planned] = []
+    for row in data.rows:
+        unit = directory.get(row.unit_id)
+        if unit is None:
+            continue
+        for addr in dict.fromkeys(a.lower() for a in unit.bulletin_to):
+            out.append(Planned(unit.id, unit.name, addr, f"bulletin:{label}:{unit.id}:{addr}"))
+    return out
+
+
+def build_mail(
+    rt: Runtime,
+    data: bt.BulletinData,
+    p: Planned,
+    xlsx: bytes,
+    copies: compose.Copies | None = None,
+) -> compose.Message:
+    """The bulletin as one unit's copy: its own line first, HTML + text + the .xlsx.
+
+    Pass one `copies` for all the copies of a bulletin: it renders the bulletin once.
+    """
+    copies = copies or compose.Copies(data)
+    mid = msgid.make(
+        rt.secret,
+        kind="bulletin",
+        item_id=None,
+        recipient=p.address,
+        dedupe_key=p.dedupe_key,
+        domain=rt.config.office.domain,
+    )
+    return compose.build(
+        sender=rt.config.smtp.sender,
+        to=[p.address],
+        subject=bt.bulletin_title(data),
+        text=copies.text(p.unit_id),
+        html=copies.html(p.unit_id),
+        message_id=mid,
+        now=rt.now().astimezone(rt.config.tz),
+        auto="auto-generated",
+        attachments=[(workbook_filename(data), XLSX, xlsx)],
+    )
+
+
+CHUNK = 50
+"""Copies queued per transaction: a province's bulletin must not hold SQLite's single write
+lock (and so stop intake) for the minutes its thousands of copies take to build."""
+
+
+def issue(rt: Runtime, period: Period) -> tuple[bt.BulletinData, int]:
+    """Queue every copy of the period's bulletin, then record it; idempotent, and resumes after a crash.
+
+    Copies are built outside any transaction and queued CHUNK at a time. The bulletin row,
+    which tells the scheduler that the period is done, is written last: a crash in between
+    leaves some copies queued and no row, and the next run queues only the rest (dedupe keys).
+    """
+    from mailbot.shell.db.store import session_scope
+
+    with session_scope(rt.engine) as s:
+        data = gather(rt, s, period)
+        done = set(
+            s.exec(
+                select(OutboxRow.dedupe_key).where(
+                    col(OutboxRow.dedupe_key).like(f"bulletin:{period.label}:%")
+                )
+            ).all()
+        )
+    xlsx = bulletin_xlsx(data)
+    planned = plan(rt, data)
+    todo = [p for p in planned if p.dedupe_key not in done]  # queued by an earlier run: never twice
+    copies = compose.Copies(data)
+    queued = 0
+    for start in range(0, len(todo), CHUNK):
+        batch = [(p, build_mail(rt, data, p, xlsx, copies)) for p in todo[start : start + CHUNK]]
+        with session_scope(rt.engine) as s:
+            for p, message in batch:
+                queued += outbox.enqueue(
+                    s,
+                    dedupe_key=p.dedupe_key,
+                    kind="bulletin",
+                    message=message,
+                    rcpt_to=[p.address],
+                    mail_from=notices.sender_address(rt),
+                    priority=notices.PRIORITY_BULLETIN,
+                    now=rt.now(),
+                )
+    with session_scope(rt.engine) as s:
+        if s.exec(select(BulletinRow.id).where(BulletinRow.period == period.label)).first() is None:
+            s.add(BulletinRow(period=period.label, title=bt.bulletin_title(data), recipients=len(planned)))
+    log.info("bulletin %s: %d copies queued (%d planned)", period.label, queued, len(planned))
+    return data, queued
+
+
+def write_out(rt: Runtime, period: Period, directory: Path, *, emails: bool = True) -> list[Path]:
+    """Write the bulletin's .html, .txt, .xlsx and one .eml per recipient into `directory` (nothing sent)."""
+    from mailbot.shell.db.store import session_scope
+
+    with session_scope(rt.engine) as s:
+        data = gather(rt, s, period)
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"bulletin-{period.label}"
+    written = []
+    for name, content in ((f"{stem}.html", compose.render_html(data)), (f"{stem}.txt", compose.render_text(data))):
+        path = directory / name
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    xlsx = bulletin_xlsx(data)
+    path = directory / workbook_filename(data)
+    path.write_bytes(xlsx)
+    written.append(path)
+    if not emails:
+        return written
+    eml_dir = directory / "eml"
+    eml_dir.mkdir(exist_ok=True)
+    copies = compose.Copies(data)
+    for p in plan(rt, data):
+        path = eml_dir / f"{p.unit_id}-{p.address.replace('@', '_at_')}.eml"
+        path.write_bytes(build_mail(rt, data, p, xlsx, copies).as_bytes())
+        written.append(path)
+    return written
+
+
+def dry_run(rt: Runtime, period: Period) -> tuple[bt.BulletinData, Sequence[Planned]]:
+    """What --send would send, to whom, without queuing anything."""
+    from mailbot.shell.db.store import session_scope
+
+    with session_scope(rt.engine) as s:
+        data = gather(rt, s, period)
+    return data, plan(rt, data)
+
+
+def sent_for(rt: Runtime, period_label: str) -> int:
+    """How many copies of a period's bulletin have been sent."""
+    from mailbot.shell.db.models import OutboxRow, OutboxStatus
+    from mailbot.shell.db.store import session_scope
+
+    with session_scope(rt.engine) as s:
+        rows = s.exec(
+            select(OutboxRow.status).where(col(OutboxRow.dedupe_key).like(f"bulletin:{period_label}:%"))
+        ).all()
+    return sum(1 for st in rows if st == OutboxStatus.SENT)
