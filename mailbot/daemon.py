@@ -31,9 +31,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
+from mailbot.app.commission import queue_reminders
 from mailbot.app.context import Runtime
+from mailbot.app.housekeeping import housekeep
+from mailbot.app.intake import poll_once
+from mailbot.app.publish import issue
 from mailbot.app.status import failing_key, idle_key, poll_key
 from mailbot.core.errors import MailbotError, TransportError
+from mailbot.core.scoring.periods import parse_period
 from mailbot.shell.config import Config, load_config
 from mailbot.shell.db.models import (
     BulletinRow,
@@ -46,6 +51,7 @@ from mailbot.shell.db.models import (
 )
 from mailbot.shell.db.store import put_setting, session_scope
 from mailbot.shell.mailbox import Fetched, Mailbox
+from mailbot.shell.outbox import deliver
 
 log = logging.getLogger(__name__)
 
@@ -296,8 +302,6 @@ class Daemon:
         No error ends it (a dead thread is a mailbox silently no longer served):
         each is logged once per outage, recorded for `mailbot status`, and retried with backoff.
         """
-        from mailbot.app.intake import poll_once
-
         sid = box.source_id
         imap = Backoff(f"IMAP server ({sid})")
         database = Backoff("database")
@@ -386,8 +390,6 @@ class Daemon:
 
     def _deliver(self, rt: Runtime) -> _Sent:
         """Send what is due in short bursts, stopping between two bursts when asked to."""
-        from mailbot.shell.outbox import deliver
-
         total = _Sent()
         while self._running():
             report = deliver(rt.engine, rt.transport, limit=_BURST)
@@ -433,8 +435,6 @@ class Daemon:
         return sched
 
     def _bulletin_job(self, rt: Runtime) -> None:
-        from mailbot.app.publish import issue
-        from mailbot.core.scoring.periods import parse_period
 
         try:
             months = bulletins_due(
@@ -456,7 +456,6 @@ class Daemon:
             log.exception("bulletin job failed; it runs again at the next schedule or restart")
 
     def _housekeeping_job(self, rt: Runtime) -> None:
-        from mailbot.app.housekeeping import housekeep
 
         try:
             report = housekeep(rt.engine, rt.now())
@@ -469,7 +468,6 @@ class Daemon:
             log.exception("housekeeping failed; it runs again tomorrow")
 
     def _reminders_job(self, rt: Runtime) -> None:
-        from mailbot.app.commission import queue_reminders
 
         try:
             with session_scope(rt.engine) as s:

@@ -16,10 +16,10 @@ from sqlmodel import col, select
 
 from mailbot.app.context import Runtime
 from mailbot.app.intake import poll_once
-from mailbot.app.review import decision_of
 from mailbot.demo import samples
 from mailbot.shell.clock import FixedClock
 from mailbot.shell.config import load_config
+from mailbot.shell.db.convert import decision_of
 from mailbot.shell.db.models import EventRow, Item, OutboxRow
 from mailbot.shell.db.store import session_scope
 from tests.office import DUTY, REVIEWER, Office, make_office, parse, text_of

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
-from mailbot.app import notices
+from mailbot.app import mailer
 from mailbot.app.context import Runtime
 from mailbot.core.bulletin.content import YuegaoEntry
 from mailbot.core.scoring.periods import Period
@@ -95,7 +95,7 @@ def new_request(
     s.flush()
     for unit in units:
         for addr in unit.officers:
-            notices.queue(
+            mailer.queue(
                 rt,
                 s,
                 kind="yuegao",
@@ -126,7 +126,7 @@ def queue_reminders(rt: Runtime, s: Session, now: dt.datetime) -> int:
                 continue
             unit = rt.directory().get(st.unit_id)
             for addr in unit.officers if unit else ():
-                notices.queue(
+                mailer.queue(
                     rt,
                     s,
                     kind="yuegao",

@@ -23,7 +23,8 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mailbot.app import notices
+from mailbot.app import notices, review
+from mailbot.app.commission import is_late
 from mailbot.app.context import Runtime
 from mailbot.core.errors import RefusedMail
 from mailbot.core.mail.mime import ParsedMail, parse_mail
@@ -308,7 +309,6 @@ def _file(rt: Runtime, box: Mailbox, fetched: Fetched, sha: str, path: str) -> s
         elif isinstance(verdict, Refuse):
             _refuse(rt, s, row, mail, verdict, received)
         elif isinstance(verdict, Reply):
-            from mailbot.app import review
 
             review.handle_reply(rt, s, row, mail, verdict, refers, received)
         else:
@@ -517,7 +517,6 @@ def _yuegao_link(
         return None, [f"约稿待核：标注约稿#{number}，但无此约稿"]
     if unit.id not in request.units:
         return None, [f"约稿待核：标注约稿#{number}，但{unit.name}不在该约稿范围"]
-    from mailbot.app.commission import is_late
 
     late = is_late(rt, s, number, received)
     if late and sub.info.correction_of is not None:

@@ -12,14 +12,13 @@ import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from email.message import Message
-from email.utils import parseaddr
-from typing import Any
+from pathlib import Path
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from mailbot.app import mailer
 from mailbot.app.context import Runtime
-from mailbot.core.mail import msgid
+from mailbot.app.scorebook import Scorebook
 from mailbot.core.mail.mime import ParsedMail
 from mailbot.core.review import ledger
 from mailbot.core.review.decisions import (
@@ -33,85 +32,15 @@ from mailbot.core.review.decisions import (
     UpperAdopt,
     describe,
 )
+from mailbot.core.review.replies import COMMAND_TABLE
 from mailbot.core.scoring import scores as scoring
 from mailbot.core.scoring.rules import RuleSet, ScoringRules
 from mailbot.core.submission.refusals import RULES, example_positional, example_subject, refusal_subject
 from mailbot.core.submission.triage import Ignore, Refuse, Submission
-from mailbot.shell import compose, outbox
-from mailbot.shell.db.models import Bounce, Item, ItemStatus, MessageRow
+from mailbot.shell.db.convert import ledger_events
+from mailbot.shell.db.models import AttachmentRow, Bounce, Item, ItemStatus, MessageRow, YuegaoRow
 
 log = logging.getLogger(__name__)
-
-PRIORITY_ALERT, PRIORITY_RECEIPT_URGENT, PRIORITY_NORMAL, PRIORITY_BULLETIN = 0, 1, 5, 9
-
-
-def sender_address(rt: Runtime) -> str:
-    """The bare address of our From."""
-    return parseaddr(rt.config.smtp.sender)[1] or rt.config.smtp.sender
-
-
-def queue(
-    rt: Runtime,
-    s: Session,
-    *,
-    kind: str,
-    dedupe_key: str,
-    to: str,
-    subject: str,
-    template: str,
-    context: dict[str, Any],
-    item_id: str | None = None,
-    in_reply_to: str | None = None,
-    references: Sequence[str] = (),
-    attachments: Sequence[tuple[str, str, bytes]] = (),
-    priority: int = PRIORITY_NORMAL,
-    auto: str = "auto-replied",
-) -> Message:
-    """Render `template` for one recipient and add it to the outbox (idempotent by dedupe key)."""
-    now = rt.now()
-    ctx = {"office": rt.config.office.name, "item_id": item_id, "heading": subject, **context}
-    text, html = compose.render(template, ctx)
-    mid = msgid.make(
-        rt.secret,
-        kind=kind,
-        item_id=item_id,
-        recipient=to,
-        dedupe_key=dedupe_key,
-        domain=rt.config.office.domain,
-    )
-    message = compose.build(
-        sender=rt.config.smtp.sender,
-        to=[to],
-        subject=subject,
-        text=text,
-        html=html,
-        message_id=mid,
-        now=now.astimezone(rt.config.tz),
-        in_reply_to=in_reply_to,
-        references=references,
-        attachments=attachments,
-        auto=auto,
-    )
-    outbox.enqueue(
-        s,
-        dedupe_key=dedupe_key,
-        kind=kind,
-        message=message,
-        rcpt_to=[to],
-        mail_from=sender_address(rt),
-        item_id=item_id,
-        priority=priority,
-        now=now,
-    )
-    return message
-
-
-def may_answer(rt: Runtime, s: Session, address: str, *, per_day: int) -> bool:
-    """The loop guard: automatic replies to one address are capped per day."""
-    if not address or "@" not in address:
-        return False
-    return outbox.sent_today(s, address, rt.now()) < per_day
-
 
 def queue_refusal(
     rt: Runtime, s: Session, row: MessageRow, mail: ParsedMail, verdict: Refuse, received: dt.datetime
@@ -123,12 +52,12 @@ def queue_refusal(
         return
     # Unknown senders are where spam and forgeries come from: one answer a day at most (no backscatter).
     per_day = 1 if err.rule == "unknown_sender" or verdict.stranger else rt.config.smtp.max_per_address_per_day
-    if not may_answer(rt, s, mail.from_addr, per_day=per_day):
+    if not mailer.may_answer(rt, s, mail.from_addr, per_day=per_day):
         row.reason = (row.reason or "") + "（今日已回复过该地址，未再回复）"
         return
     unit = verdict.unit.name if verdict.unit else "越秀区政府"
     date = rt.local(received).date().isoformat()
-    queue(
+    mailer.queue(
         rt,
         s,
         kind="refusal",
@@ -154,13 +83,11 @@ def queue_refusal(
 
 def queue_accepted(rt: Runtime, s: Session, item: Item, sub: Submission, received: dt.datetime) -> None:
     """Receipt to the officer, alerts to the duty editors (urgent), review requests to reviewers."""
-    from mailbot.app import review  # review builds the request body; imported late to keep modules small
-
     urgent = item.urgent
     if urgent:
         for addr in rt.config.review.urgent:
-            review.queue_request(rt, s, item, sub, to=addr, alert=True)
-    queue(
+            queue_request(rt, s, item, sub, to=addr, alert=True)
+    mailer.queue(
         rt,
         s,
         kind="receipt",
@@ -180,10 +107,61 @@ def queue_accepted(rt: Runtime, s: Session, item: Item, sub: Submission, receive
         },
         item_id=item.id,
         in_reply_to=item.message_id,
-        priority=PRIORITY_RECEIPT_URGENT if urgent else PRIORITY_NORMAL,
+        priority=mailer.PRIORITY_RECEIPT_URGENT if urgent else mailer.PRIORITY_NORMAL,
     )
     for addr in rt.config.review.reviewers:
-        review.queue_request(rt, s, item, sub, to=addr, alert=False)
+        queue_request(rt, s, item, sub, to=addr, alert=False)
+
+
+def queue_request(
+    rt: Runtime, s: Session, item: Item, sub: Submission | None, *, to: str, alert: bool
+) -> None:
+    """A review request (or, for urgent items, the duty alert) to one reviewer, with the item's files."""
+    files: list[tuple[str, str, bytes]] = []
+    for att in s.exec(select(AttachmentRow).where(AttachmentRow.item_id == item.id)).all():
+        try:
+            # The sanitised name: a hostile one (../../x.jpg) must not reach reviewers' clients either.
+            files.append((att.safe_name, att.content_type, Path(att.path).read_bytes()))
+        except OSError:
+            log.warning("item %s: attachment %s missing from the archive", item.id, att.path)
+    prefix = "【紧急】" if alert else ""
+    mailer.queue(
+        rt,
+        s,
+        kind="alert" if alert else "review",
+        dedupe_key=f"{'alert' if alert else 'review'}:{item.id}:{to}",
+        to=to,
+        subject=f"{prefix}[待审#{item.id}] {item.title}（{item.unit_name}）"[:250],
+        template="review_request",
+        context={
+            "item": item,
+            "alert": alert,
+            "commands": COMMAND_TABLE,
+            "received_at": rt.local(item.received_at.replace(tzinfo=item.received_at.tzinfo or dt.UTC)),
+            "attachments": [f[0] for f in files],
+            "old_decisions": [
+                f"{describe(e.decision)}（{e.by}）" for e in ledger_events(s, item.correction_of)
+            ]
+            if item.correction_of
+            else [],
+            "yuegao": _yuegao_line(s, item),
+        },
+        item_id=item.id,
+        attachments=files,
+        priority=mailer.PRIORITY_ALERT if alert else mailer.PRIORITY_NORMAL,
+    )
+
+
+def _yuegao_line(s: Session, item: Item) -> str:
+    """What the reviewers read about the 约稿 an item answers ('' when it claims none)."""
+    request = s.get(YuegaoRow, item.yuegao_no) if item.yuegao_no is not None else None
+    if request is not None:
+        due = f"{request.due.year}年{request.due.month}月{request.due.day}日"
+        late = "（超时报送，不计约稿加分）" if "约稿超时" in item.flags else ""
+        return f"答复约稿#{request.id}《{request.title}》，截止 {due}{late}"
+    if any(f.startswith("约稿待核") for f in item.flags):
+        return "标注了约稿但核对不上（见上方标记），未计为约稿稿件；如确属约稿，请回复“约稿”"
+    return ""
 
 
 def note_bounces(s: Session, verdict: Ignore, now: dt.datetime) -> None:
@@ -307,8 +285,6 @@ def officer_changes(
 
 def officer_state(rt: Runtime, s: Session, item: Item) -> OfficerView:
     """The officer's view of `item` as the database holds it now."""
-    from mailbot.app.scorebook import Scorebook  # imports review, which imports this module
-
     scored, events = Scorebook(rt, s).item_and_events(item.id)
     if scored is None:  # cannot happen for an item of this session; said rather than assumed
         raise LookupError(f"item {item.id} is not in the database")
@@ -333,7 +309,7 @@ def queue_officer_notice(
     moved = after.status != before.status
     # "原 M 分" only where the officer had been told M: their item was adopted, or had points.
     told_points = before.status == ItemStatus.ADOPTED or bool(before.points)
-    queue(
+    mailer.queue(
         rt,
         s,
         kind="notice",

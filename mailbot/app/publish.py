@@ -15,19 +15,21 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from mailbot.app import notices
+from mailbot.app import mailer
+from mailbot.app.commission import bulletin_entries
 from mailbot.app.context import Runtime
-from mailbot.app.scorebook import Scorebook, ledger_event
+from mailbot.app.scorebook import Scorebook
 from mailbot.core.bulletin import content as bt
 from mailbot.core.bulletin.workbook import bulletin_xlsx, workbook_filename
-from mailbot.core.mail import msgid
 from mailbot.core.review import ledger
 from mailbot.core.review.decisions import Adopt, Instruct, UpperAdopt
 from mailbot.core.scoring.periods import Period, is_quarter_end, quarter_of, year_of
 from mailbot.core.scoring.scores import ScoreRow
-from mailbot.shell import compose, outbox
+from mailbot.shell import compose
 from mailbot.shell.clock import as_utc
-from mailbot.shell.db.models import BulletinRow, EventRow, Item, OutboxRow
+from mailbot.shell.db.convert import ledger_event
+from mailbot.shell.db.models import BulletinRow, EventRow, Item, OutboxRow, OutboxStatus
+from mailbot.shell.db.store import session_scope
 
 log = logging.getLogger(__name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -95,7 +97,6 @@ def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
                     (first - as_utc(item.received_at)) if first else None,
                 )
             )
-    from mailbot.app.commission import bulletin_entries
 
     return bt.BulletinData(
         office=rt.config.office.name,
@@ -158,22 +159,14 @@ def build_mail(
     Pass one `copies` for all the copies of a bulletin: it renders the bulletin once.
     """
     copies = copies or compose.Copies(data)
-    mid = msgid.make(
-        rt.secret,
+    return mailer.build(
+        rt,
         kind="bulletin",
-        item_id=None,
-        recipient=p.address,
         dedupe_key=p.dedupe_key,
-        domain=rt.config.office.domain,
-    )
-    return compose.build(
-        sender=rt.config.smtp.sender,
-        to=[p.address],
+        to=p.address,
         subject=bt.bulletin_title(data),
         text=copies.text(p.unit_id),
         html=copies.html(p.unit_id),
-        message_id=mid,
-        now=rt.now().astimezone(rt.config.tz),
         auto="auto-generated",
         attachments=[(workbook_filename(data), XLSX, xlsx)],
     )
@@ -191,8 +184,6 @@ def issue(rt: Runtime, period: Period) -> tuple[bt.BulletinData, int]:
     which tells the scheduler that the period is done, is written last: a crash in between
     leaves some copies queued and no row, and the next run queues only the rest (dedupe keys).
     """
-    from mailbot.shell.db.store import session_scope
-
     with session_scope(rt.engine) as s:
         data = gather(rt, s, period)
         done = set(
@@ -211,15 +202,14 @@ def issue(rt: Runtime, period: Period) -> tuple[bt.BulletinData, int]:
         batch = [(p, build_mail(rt, data, p, xlsx, copies)) for p in todo[start : start + CHUNK]]
         with session_scope(rt.engine) as s:
             for p, message in batch:
-                queued += outbox.enqueue(
+                queued += mailer.enqueue(
+                    rt,
                     s,
-                    dedupe_key=p.dedupe_key,
+                    message,
                     kind="bulletin",
-                    message=message,
-                    rcpt_to=[p.address],
-                    mail_from=notices.sender_address(rt),
-                    priority=notices.PRIORITY_BULLETIN,
-                    now=rt.now(),
+                    dedupe_key=p.dedupe_key,
+                    to=p.address,
+                    priority=mailer.PRIORITY_BULLETIN,
                 )
     with session_scope(rt.engine) as s:
         if s.exec(select(BulletinRow.id).where(BulletinRow.period == period.label)).first() is None:
@@ -230,8 +220,6 @@ def issue(rt: Runtime, period: Period) -> tuple[bt.BulletinData, int]:
 
 def write_out(rt: Runtime, period: Period, directory: Path, *, emails: bool = True) -> list[Path]:
     """Write the bulletin's .html, .txt, .xlsx and one .eml per recipient into `directory` (nothing sent)."""
-    from mailbot.shell.db.store import session_scope
-
     with session_scope(rt.engine) as s:
         data = gather(rt, s, period)
     directory.mkdir(parents=True, exist_ok=True)
@@ -259,8 +247,6 @@ def write_out(rt: Runtime, period: Period, directory: Path, *, emails: bool = Tr
 
 def dry_run(rt: Runtime, period: Period) -> tuple[bt.BulletinData, Sequence[Planned]]:
     """What --send would send, to whom, without queuing anything."""
-    from mailbot.shell.db.store import session_scope
-
     with session_scope(rt.engine) as s:
         data = gather(rt, s, period)
     return data, plan(rt, data)
@@ -268,9 +254,6 @@ def dry_run(rt: Runtime, period: Period) -> tuple[bt.BulletinData, Sequence[Plan
 
 def sent_for(rt: Runtime, period_label: str) -> int:
     """How many copies of a period's bulletin have been sent."""
-    from mailbot.shell.db.models import OutboxRow, OutboxStatus
-    from mailbot.shell.db.store import session_scope
-
     with session_scope(rt.engine) as s:
         rows = s.exec(
             select(OutboxRow.status).where(col(OutboxRow.dedupe_key).like(f"bulletin:{period_label}:%"))

@@ -8,85 +8,37 @@ transaction as its events.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from mailbot.app import notices
+from mailbot.app import mailer, notices
 from mailbot.app.context import Runtime
+from mailbot.app.scorebook import item_points
 from mailbot.core.errors import CommandError
 from mailbot.core.mail.authresults import sender_authenticated
 from mailbot.core.mail.mime import ParsedMail
 from mailbot.core.review import ledger
 from mailbot.core.review.decisions import (
-    Adopt,
-    Commission,
     Decision,
-    Forward,
     Help,
-    Instruct,
-    Kind,
-    Penalty,
-    Reject,
-    Undo,
-    UpperAdopt,
     describe,
 )
 from mailbot.core.review.replies import COMMAND_TABLE, parse_commands
-from mailbot.core.submission.triage import Reply, Submission
-from mailbot.shell.clock import as_utc
+from mailbot.core.submission.triage import Reply
+from mailbot.shell.db.convert import decision_args, ledger_events
 from mailbot.shell.db.models import (
-    AttachmentRow,
     Disposition,
     EventRow,
     Item,
     ItemStatus,
     MessageRow,
-    YuegaoRow,
 )
 
 log = logging.getLogger(__name__)
-
-_DECISION_TYPES: dict[str, type] = {
-    Kind.ADOPT: Adopt,
-    Kind.REJECT: Reject,
-    Kind.INSTRUCT: Instruct,
-    Kind.UPPER_ADOPT: UpperAdopt,
-    Kind.FORWARD: Forward,
-    Kind.COMMISSION: Commission,
-    Kind.PENALTY: Penalty,
-    Kind.UNDO: Undo,
-    Kind.HELP: Help,
-}
-
-
-def decision_args(decision: Decision) -> dict[str, Any]:
-    """The decision's arguments as stored in the event row."""
-    return {k: v for k, v in dataclasses.asdict(decision).items() if k != "kind"}
-
-
-def decision_of(row: EventRow) -> Decision:
-    """Rebuild the typed decision from an event row."""
-    cls = _DECISION_TYPES[row.kind]
-    return cls(**row.args)
-
-
-def ledger_event(row: EventRow) -> ledger.Event:
-    """An event row as a ledger event (SQLite hands back naive UTC times)."""
-    return ledger.Event(row.item_id, row.id or 0, as_utc(row.at), row.by, decision_of(row))
-
-
-def ledger_events(s: Session, item_id: str) -> list[ledger.Event]:
-    """All events of one item, as ledger events."""
-    rows = s.exec(select(EventRow).where(EventRow.item_id == item_id).order_by(col(EventRow.id))).all()
-    return [ledger_event(r) for r in rows]
-
 
 @dataclass(frozen=True, slots=True)
 class Applied:
@@ -139,57 +91,6 @@ def apply_decisions(
     return applied
 
 
-def queue_request(
-    rt: Runtime, s: Session, item: Item, sub: Submission | None, *, to: str, alert: bool
-) -> None:
-    """A review request (or, for urgent items, the duty alert) to one reviewer, with the item's files."""
-    files: list[tuple[str, str, bytes]] = []
-    for att in s.exec(select(AttachmentRow).where(AttachmentRow.item_id == item.id)).all():
-        try:
-            # The sanitised name: a hostile one (../../x.jpg) must not reach reviewers' clients either.
-            files.append((att.safe_name, att.content_type, Path(att.path).read_bytes()))
-        except OSError:
-            log.warning("item %s: attachment %s missing from the archive", item.id, att.path)
-    prefix = "【紧急】" if alert else ""
-    notices.queue(
-        rt,
-        s,
-        kind="alert" if alert else "review",
-        dedupe_key=f"{'alert' if alert else 'review'}:{item.id}:{to}",
-        to=to,
-        subject=f"{prefix}[待审#{item.id}] {item.title}（{item.unit_name}）"[:250],
-        template="review_request",
-        context={
-            "item": item,
-            "alert": alert,
-            "commands": COMMAND_TABLE,
-            "received_at": rt.local(item.received_at.replace(tzinfo=item.received_at.tzinfo or dt.UTC)),
-            "attachments": [f[0] for f in files],
-            "old_decisions": [
-                f"{describe(e.decision)}（{e.by}）" for e in ledger_events(s, item.correction_of)
-            ]
-            if item.correction_of
-            else [],
-            "yuegao": _yuegao_line(s, item),
-        },
-        item_id=item.id,
-        attachments=files,
-        priority=notices.PRIORITY_ALERT if alert else notices.PRIORITY_NORMAL,
-    )
-
-
-def _yuegao_line(s: Session, item: Item) -> str:
-    """What the reviewers read about the 约稿 an item answers ('' when it claims none)."""
-    request = s.get(YuegaoRow, item.yuegao_no) if item.yuegao_no is not None else None
-    if request is not None:
-        due = f"{request.due.year}年{request.due.month}月{request.due.day}日"
-        late = "（超时报送，不计约稿加分）" if "约稿超时" in item.flags else ""
-        return f"答复约稿#{request.id}《{request.title}》，截止 {due}{late}"
-    if any(f.startswith("约稿待核") for f in item.flags):
-        return "标注了约稿但核对不上（见上方标记），未计为约稿稿件；如确属约稿，请回复“约稿”"
-    return ""
-
-
 def handle_reply(
     rt: Runtime,
     s: Session,
@@ -207,7 +108,7 @@ def handle_reply(
     def refuse(rule: str, reason: str, detail: str) -> None:
         row.disposition, row.rule, row.reason = Disposition.REFUSED, rule, reason
         row.item_id = item.id if item else None
-        if notices.may_answer(rt, s, mail.from_addr, per_day=rt.config.smtp.max_per_address_per_day):
+        if mailer.may_answer(rt, s, mail.from_addr, per_day=rt.config.smtp.max_per_address_per_day):
             # A non-reviewer is answered once per item: an unmarked auto-responder must not loop.
             key = (
                 f"reply-error:{item.id if item else '-'}:{mail.from_addr}" if rule == "not_reviewer" else None
@@ -258,10 +159,8 @@ def queue_confirmation(
     rt: Runtime, s: Session, applied: Applied, *, to: str, in_reply_to: str | None, key: str
 ) -> None:
     """Tell the reviewer what was applied and the item's new state and points."""
-    from mailbot.app.scorebook import item_points
-
     item = applied.item
-    notices.queue(
+    mailer.queue(
         rt,
         s,
         kind="confirm",
@@ -301,7 +200,7 @@ def _queue_reply_error(
     key: str | None = None,
     heading: str = "回复未执行",
 ) -> None:
-    notices.queue(
+    mailer.queue(
         rt,
         s,
         kind="reply-error",

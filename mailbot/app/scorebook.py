@@ -13,6 +13,7 @@ from functools import cached_property
 
 from sqlmodel import Session, col, select
 
+from mailbot.app.commission import deadline, missed
 from mailbot.app.context import Runtime
 from mailbot.core.review import ledger
 from mailbot.core.review.decisions import Penalty
@@ -20,6 +21,7 @@ from mailbot.core.scoring import scores as scoring
 from mailbot.core.scoring.periods import Period, parse_period
 from mailbot.core.scoring.rules import ScoringRules
 from mailbot.shell.clock import as_utc
+from mailbot.shell.db.convert import ledger_event
 from mailbot.shell.db.models import EventRow, Item, ItemStatus, YuegaoRow
 
 _UNSCORED = {ItemStatus.SUPERSEDED, ItemStatus.REFUSED, ItemStatus.QUARANTINED}
@@ -37,13 +39,6 @@ def scored_item(item: Item, due: datetime | None = None) -> scoring.ScoredItem:
         commission_late="约稿超时" in item.flags,
         commission_due=due,
     )
-
-
-def ledger_event(row: EventRow) -> ledger.Event:
-    """An event row as a ledger event."""
-    from mailbot.app.review import ledger_event as convert  # review imports scorebook lazily too
-
-    return convert(row)
 
 
 class Scorebook:
@@ -69,8 +64,6 @@ class Scorebook:
         The penalty's points come from the rules (Penalty with 0 points = the
         rules' figure for the named penalty), like a late answer's.
         """
-        from mailbot.app.commission import deadline, missed
-
         items, events = [], []
         for n, (request, unit_id) in enumerate(missed(self.rt, self.s, self.rt.now())):
             when = deadline(request, self.rt)
@@ -89,7 +82,6 @@ class Scorebook:
 
     @cached_property
     def _deadlines(self) -> dict[int, datetime]:
-        from mailbot.app.commission import deadline
 
         return {r.id: deadline(r, self.rt) for r in self.s.exec(select(YuegaoRow)).all() if r.id is not None}
 

@@ -5,6 +5,9 @@ the shell, and print. Commands that cause mail queue it in the outbox and try
 to deliver it before they exit, so a cron job of `poll --once` is a whole deployment.
 """
 
+# Function-local imports: each command imports what it needs when it runs, so that
+# `mailbot --help`, completion and a light command never load the database and mail stacks.
+
 from __future__ import annotations
 
 import datetime as dt

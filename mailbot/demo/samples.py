@@ -77,7 +77,7 @@ def body_text(unit: str, topic: str, rng: random.Random) -> str:
 
 def docx_bytes(paragraphs: Sequence[str]) -> bytes:
     """A real .docx holding the paragraphs (python-docx)."""
-    import docx
+    import docx  # python-docx takes ~150 ms to import: only samples that carry a document need it
 
     d = docx.Document()
     for p in paragraphs:
@@ -142,6 +142,7 @@ def reply(
     quote_style: str = "qq",
 ) -> bytes:
     """A reviewer's reply to a mail mailbot sent: the command on top, the original quoted below."""
+    # The modern email policy costs start-up time the other samples do not need.
     import email
     from email.policy import default
 

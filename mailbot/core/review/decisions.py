@@ -7,8 +7,9 @@ those modules depend on one small vocabulary instead of on each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
+from typing import Any
 
 
 class Kind(StrEnum):
@@ -97,6 +98,29 @@ class Help:
 
 
 Decision = Adopt | Reject | Instruct | UpperAdopt | Forward | Commission | Penalty | Undo | Help
+
+# The one registry of decision kinds: a stored kind name back to its type.
+REGISTRY: dict[Kind, type[Decision]] = {
+    Kind.ADOPT: Adopt,
+    Kind.REJECT: Reject,
+    Kind.INSTRUCT: Instruct,
+    Kind.UPPER_ADOPT: UpperAdopt,
+    Kind.FORWARD: Forward,
+    Kind.COMMISSION: Commission,
+    Kind.PENALTY: Penalty,
+    Kind.UNDO: Undo,
+    Kind.HELP: Help,
+}
+
+
+def arguments(decision: Decision) -> dict[str, Any]:
+    """The decision's arguments as stored (every field but its kind)."""
+    return {f.name: getattr(decision, f.name) for f in fields(decision) if f.name != "kind"}
+
+
+def rebuild(kind: str, args: dict[str, Any]) -> Decision:
+    """The typed decision a stored (kind, arguments) pair names; KeyError for an unknown kind."""
+    return REGISTRY[Kind(kind)](**args)
 
 
 def describe(decision: Decision) -> str:

@@ -192,7 +192,7 @@ def _table_lines(table: Table) -> list[str]:
 
 
 def _pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # ~100 ms to import: only when a PDF arrives
 
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted:
@@ -203,7 +203,7 @@ def _pdf_text(data: bytes) -> str:
 def _rtf_text(data: bytes) -> str:
     """RTF via striprtf, which honours \\ansicpg (GBK escapes); catdoc when striprtf is missing."""
     try:
-        from striprtf.striprtf import rtf_to_text
+        from striprtf.striprtf import rtf_to_text  # optional: catdoc reads RTF when it is missing
     except ImportError:
         result = run_catdoc(data)
         if not result.extracted:

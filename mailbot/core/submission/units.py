@@ -6,6 +6,7 @@ alias, compared after folding (Traditional = Simplified, full-width = half-width
 
 from __future__ import annotations
 
+import csv
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -170,8 +171,6 @@ def units_from_csv(path: Path) -> UnitDirectory:
     Offices keep their unit list in Excel: a CSV export with a header row
     `id,name,short,aliases,series,parent,officers,bulletin_to` imports as is (several parents: a;b).
     """
-    import csv
-
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.DictReader(fh))

@@ -1,0 +1,33 @@
+"""Rows to core values and back: the one place that knows how an event row stores a decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from mailbot.core.review import ledger
+from mailbot.core.review.decisions import Decision, arguments, rebuild
+from mailbot.shell.clock import as_utc
+from mailbot.shell.db.models import EventRow
+
+
+def decision_args(decision: Decision) -> dict[str, Any]:
+    """The decision's arguments as stored in the event row."""
+    return arguments(decision)
+
+
+def decision_of(row: EventRow) -> Decision:
+    """Rebuild the typed decision from an event row."""
+    return rebuild(row.kind, row.args)
+
+
+def ledger_event(row: EventRow) -> ledger.Event:
+    """An event row as a ledger event (SQLite hands back naive UTC times)."""
+    return ledger.Event(row.item_id, row.id or 0, as_utc(row.at), row.by, decision_of(row))
+
+
+def ledger_events(s: Session, item_id: str) -> list[ledger.Event]:
+    """All events of one item, as ledger events, in the order they were recorded."""
+    rows = s.exec(select(EventRow).where(EventRow.item_id == item_id).order_by(col(EventRow.id))).all()
+    return [ledger_event(r) for r in rows]
