@@ -12,10 +12,11 @@ from datetime import date
 
 from bench.common import Row, Section, Size, Timer, median
 from bench.scoring_bench import YEAR, ledger
-from mailbot.core.bulletin.content import BulletinData, Copies, issue_number, render_html, render_text
+from mailbot.core.bulletin.content import BulletinData, issue_number
 from mailbot.core.bulletin.workbook import bulletin_xlsx
 from mailbot.core.scoring.periods import parse_period
 from mailbot.core.scoring.scores import score_period
+from mailbot.shell.compose import Copies, render_html, render_text
 
 LABEL = "2026-10"
 

@@ -19,7 +19,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailbot.core.bulletin import content as bulletin
 from mailbot.core.bulletin.content import (
     AdoptedEntry,
     BulletinData,
@@ -33,6 +32,7 @@ from mailbot.core.bulletin.content import (
 )
 from mailbot.core.scoring.periods import Calendar, parse_period, quarter_period, year_period
 from mailbot.core.scoring.scores import ScoreRow
+from mailbot.shell import compose
 from mailbot.shell.compose import Copies, render_html, render_text
 from tests.fixtures.bulletin.dom import parse, series_tables
 from tests.fixtures.bulletin.sample import HOSTILE_TITLE, HOSTILE_UNIT, Sample, build_sample
@@ -459,7 +459,7 @@ def test_each_units_copy_rendered_once_and_personalised_equals_its_own_rendering
     expected = {r.unit_id: (render_html(data, unit_id=r.unit_id), render_text(data, unit_id=r.unit_id))
                 for r in data.rows}  # fmt: skip
     # The personalised copies must not fall back to a full rendering per unit.
-    monkeypatch.setattr(bulletin, "render_html", lambda *a, **k: pytest.fail("fell back to a full rendering"))
+    monkeypatch.setattr(compose, "render_html", lambda *a, **k: pytest.fail("fell back to a full rendering"))
     copies = Copies(data)
     for unit_id, (html, text) in expected.items():
         assert copies.html(unit_id) == html, unit_id
