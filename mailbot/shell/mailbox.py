@@ -97,18 +97,6 @@ class Mailbox(Protocol):
         """Block until new mail may have arrived (True) or `timeout` seconds passed (False)."""
         ...
 
-    def append(self, raw: bytes, folder: str | None = None) -> None:
-        """Add a message to the inbox or to `folder` (tests, demo, bench)."""
-        ...
-
-    def count(self, folder: str | None = None) -> int:
-        """Number of messages in the inbox or in `folder` (0 if it does not exist)."""
-        ...
-
-    def list_folder(self, folder: str | None = None) -> list[bytes]:
-        """Raw bytes of every message in the inbox or `folder`, oldest first."""
-        ...
-
     def reconnect(self) -> None:
         """Drop the connection (if any) and open a fresh one."""
         ...
@@ -512,53 +500,6 @@ class ImapMailbox:
             else:
                 early_empty = 0
 
-    def append(self, raw: bytes, folder: str | None = None) -> None:
-        """APPEND `raw` to the inbox or `folder` (created if missing), without flags."""
-        target = self._server_name(folder or self.folder)
-
-        def do_append(client: IMAPClient) -> None:
-            self._ensure_folder(client, target)
-            client.append(target, raw, flags=())
-
-        self._run("APPEND", do_append)
-
-    def count(self, folder: str | None = None) -> int:
-        """Undeleted messages in the inbox, or all messages in `folder` (0 if it doesn't exist)."""
-        if folder is None or self._server_name(folder) == self._server_name(self.folder):
-            return len(self._run("UID SEARCH", _undeleted_uids))
-        target = self._server_name(folder)
-
-        def status(client: IMAPClient) -> int:
-            if not client.folder_exists(target):
-                return 0
-            return int(client.folder_status(target, [b"MESSAGES"])[b"MESSAGES"])
-
-        return self._run("STATUS", status)
-
-    def list_folder(self, folder: str | None = None) -> list[bytes]:
-        """Raw bytes of every message in `folder` (default: the inbox), lowest UID first."""
-        target = self._server_name(folder or self.folder)
-        inbox = self._server_name(self.folder)
-
-        def read(client: IMAPClient) -> list[bytes]:
-            if target != inbox and not client.folder_exists(target):
-                return []
-            if target != inbox:
-                client.select_folder(target, readonly=True)
-            try:
-                uids = sorted(client.search(["ALL"]))
-                out: list[bytes] = []
-                for i in range(0, len(uids), 200):
-                    data = client.fetch(uids[i : i + 200], ["BODY.PEEK[]"])
-                    out.extend(bytes(data[u][b"BODY[]"]) for u in uids[i : i + 200] if u in data)
-                return out
-            finally:
-                if target != inbox:
-                    selected = client.select_folder(inbox)
-                    self._uidvalidity = int(selected[b"UIDVALIDITY"])
-
-        return self._run("FETCH", read)
-
 
 def _undeleted_uids(client: IMAPClient) -> list[int]:
     # NOOP first: Dovecot reports other sessions' expunges only at a sync point,
@@ -763,25 +704,6 @@ class MaildirMailbox:
                 stop.wait(pause)
             else:
                 time.sleep(pause)
-
-    def append(self, raw: bytes, folder: str | None = None) -> None:
-        """Deliver `raw` into new/ of the inbox or `folder` (via tmp/, as Maildir delivery requires)."""
-        path = self._ensure_folder(folder)
-        target = self._root if path == self.path else stdlib_mailbox.Maildir(str(path), factory=None)
-        target.add(raw)
-
-    def count(self, folder: str | None = None) -> int:
-        return len(self._scan(self._folder_path(folder)))
-
-    def list_folder(self, folder: str | None = None) -> list[bytes]:
-        found = self._scan(self._folder_path(folder))
-        out = []
-        for key in self._oldest_first(found):
-            try:
-                out.append(found[key].read_bytes())
-            except FileNotFoundError:
-                continue
-        return out
 
 
 # -- URLs -------------------------------------------------------------------------------
