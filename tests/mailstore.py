@@ -16,6 +16,7 @@ import mailbox as stdlib_mailbox
 from imapclient import IMAPClient
 
 from mailbot.shell.mailbox import ImapMailbox, Mailbox, MaildirMailbox
+from mailbot.shell.mailbox.imap import _undeleted_uids
 
 
 def append(box: Mailbox, raw: bytes, folder: str | None = None) -> None:
@@ -94,8 +95,3 @@ def _imap(box: Mailbox) -> ImapMailbox:
         raise TypeError(f"not a mailbox these helpers know: {type(box).__name__}")
     return box
 
-
-def _undeleted_uids(client: IMAPClient) -> list[int]:
-    # NOOP first: Dovecot reports other sessions' expunges only at a sync point.
-    client.noop()
-    return list(client.search(["UNDELETED"]))

@@ -374,10 +374,10 @@ def test_password_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_idle_is_renewed_and_still_wakes(
     imap_account: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mailbot.shell.mailbox
+    import mailbot.shell.mailbox.imap
 
     # Renew every 0.6 s instead of 29 min: two DONE/IDLE cycles happen before the mail.
-    monkeypatch.setattr(mailbot.shell.mailbox, "IDLE_RENEW_SECONDS", 0.6)
+    monkeypatch.setattr(mailbot.shell.mailbox.imap, "IDLE_RENEW_SECONDS", 0.6)
     _, password, url = imap_account
     mb = open_mailbox(url, password, base_dir=tmp_path)
     other = open_mailbox(url, password, base_dir=tmp_path)
