@@ -23,8 +23,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("MAILBOT_CORPUS", REPO.parent / "shared" / "corpus" / "real-world"))
+# The corpus stays outside the repository: a fresh clone has no ../shared beside it (CI has).
+MISSING = f"real-world corpus not found at {CORPUS} (../shared/corpus/real-world; MAILBOT_CORPUS points elsewhere)"
+needs_corpus = pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").is_file(), reason=MISSING)
 DOC = REPO / "docs" / "robustness.md"
 DISPOSITIONS = ("item", "decision", "refused", "quarantined", "ignored", "failed")
 # Mail that must never be answered (SPEC §7): a reply to one is a loop or backscatter.
@@ -166,8 +171,9 @@ def committed_unhandled(doc: Path = DOC) -> int | None:
 
 def main() -> int:
     """Run the corpus test with MAILBOT_UPDATE_DOCS=1, which rewrites docs/robustness.md."""
-    import pytest
-
+    if not (CORPUS / "MANIFEST.tsv").is_file():
+        print(f"docs/robustness.md not regenerated: {MISSING}", file=sys.stderr)
+        return 1
     os.environ["MAILBOT_UPDATE_DOCS"] = "1"
     return int(pytest.main(["-q", str(REPO / "tests" / "test_corpus_intake.py")]))
 

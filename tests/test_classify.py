@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
@@ -15,10 +14,11 @@ from mailbot.core.submission.classify import (
     is_bounce,
     is_spam,
 )
+from tests import corpus_report
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "real-world"
+CORPUS = corpus_report.CORPUS
 MANIFEST = CORPUS / "MANIFEST.tsv"
-needs_corpus = pytest.mark.skipif(not MANIFEST.is_file(), reason=f"real-world corpus not found at {CORPUS}")
+needs_corpus = pytest.mark.skipif(not MANIFEST.is_file(), reason=corpus_report.MISSING)
 
 
 def manifest(category: str) -> list[str]:

@@ -20,7 +20,7 @@ from tests.office import make_office, parse
 from tests.servers import Dovecot, SmtpCapture
 from tests.test_intake import folder_counts
 
-pytestmark = pytest.mark.servers
+pytestmark = [pytest.mark.servers, corpus_report.needs_corpus]
 
 
 def test_every_corpus_mail_is_accounted_for_and_no_bounce_is_answered(

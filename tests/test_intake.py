@@ -24,6 +24,7 @@ from mailbot.shell.archive import Archive
 from mailbot.shell.config import load_config
 from mailbot.shell.db.models import Item, MessageRow, OutboxRow
 from mailbot.shell.db.store import session_scope
+from tests import mailstore
 from tests.office import DUTY, REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
 
@@ -390,8 +391,8 @@ def test_mail_the_parser_cannot_read_is_refused_as_unparseable(tmp_path: Path, m
     monkeypatch.setattr(mime, "_parse", crash)
     rt = _maildir_office(tmp_path / "o")
     try:
-        rt.mailbox.append(good())
-        rt.mailbox.append(good(sender="stranger@elsewhere.example.com"))
+        mailstore.append(rt.mailbox, good())
+        mailstore.append(rt.mailbox, good(sender="stranger@elsewhere.example.com"))
         poll_once(rt)
         with session_scope(rt.engine) as s:
             rows = {r.from_addr: r for r in s.exec(select(MessageRow)).all()}
@@ -410,7 +411,7 @@ def test_failure_log_lines_name_the_message_id(
 ) -> None:
     rt = _maildir_office(tmp_path / "o")
     try:
-        rt.mailbox.append(good(message_id="<broken-1@gz.example.org>"))
+        mailstore.append(rt.mailbox, good(message_id="<broken-1@gz.example.org>"))
 
         def boom(*args: object, **kw: object) -> None:
             raise RuntimeError("a bug in triage")
@@ -427,7 +428,7 @@ def test_failure_log_lines_name_the_message_id(
         assert "moved to" in failed[-1].getMessage()
 
         caplog.clear()
-        rt.mailbox.append(good(message_id="<no-disk-1@gz.example.org>"))
+        mailstore.append(rt.mailbox, good(message_id="<no-disk-1@gz.example.org>"))
 
         def full(*args: object, **kw: object) -> None:
             raise OSError(28, "No space left on device")

@@ -32,6 +32,8 @@ from mailbot.shell.outbox import deliver
 from tests import corpus_report
 from tests.office import make_office
 
+pytestmark = corpus_report.needs_corpus
+
 OFFICER = "qx01@gz.example.org"  # 越秀区政府 in config/units.toml
 SUBJECT = "=?UTF-8?B?5qCH6aKY77ya6LaK56eA5Yy65byA5bGV5a6J5YWo5qOA5p+l77yb5Y2V5L2N77ya6LaK56eA5Yy65pS/5bqc77yb562+5Y+R5Lq677ya5byg5LiJ77yb5oql6YCB5Lq677ya5p2O5Zub77yb55S16K+d77yaMDIwLTgzMTIzNDU2?="
 FILES = corpus_report.corpus_files()

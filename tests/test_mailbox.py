@@ -12,6 +12,7 @@ from imapclient import IMAPClient
 
 from mailbot.core.errors import ConfigError, TransportError
 from mailbot.shell.mailbox import ImapMailbox, Mailbox, MaildirMailbox, open_mailbox
+from tests import mailstore
 from tests.servers import Dovecot
 
 pytestmark = pytest.mark.servers
@@ -63,7 +64,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 def test_fetch_returns_exact_bytes_oldest_first(store: Store) -> None:
     raws = [make_raw(i) for i in range(3)]
     for raw in raws:
-        store.other.append(raw)
+        mailstore.append(store.other, raw)
     got = list(store.mb.fetch_new())
     assert [f.raw for f in got] == raws
     assert len({f.key for f in got}) == 3
@@ -75,7 +76,7 @@ def test_fetch_returns_exact_bytes_oldest_first(store: Store) -> None:
 
 
 def test_fetching_is_repeatable_until_moved(store: Store) -> None:
-    store.other.append(make_raw(1))
+    mailstore.append(store.other, make_raw(1))
     first = [f.key for f in store.mb.fetch_new()]
     second = [f.key for f in store.mb.fetch_new()]
     assert first == second and len(first) == 1
@@ -86,7 +87,7 @@ def test_fetch_does_not_mark_mail_read(
 ) -> None:
     address, password, url = imap_account
     mb = open_mailbox(url, password, base_dir=tmp_path)
-    mb.append(make_raw(1))
+    mailstore.append(mb, make_raw(1))
     fetched = list(mb.fetch_new())
     mb.close()
     client = IMAPClient(dovecot.host, dovecot.imap_port, ssl=False)
@@ -100,38 +101,38 @@ def test_fetch_does_not_mark_mail_read(
 @pytest.mark.parametrize("folder", ["mailbot/processed", "mailbot/refused", "已处理/2026"])
 def test_move_creates_missing_nested_folder_and_keeps_bytes(store: Store, folder: str) -> None:
     keep, moved = make_raw(1), make_raw(2)
-    store.other.append(keep)
-    store.other.append(moved)
+    mailstore.append(store.other, keep)
+    mailstore.append(store.other, moved)
     target = next(f for f in store.mb.fetch_new() if f.raw == moved)
-    assert store.mb.count(folder) == 0
+    assert mailstore.count(store.mb, folder) == 0
     store.mb.move(target.key, folder)
-    assert store.mb.list_folder(folder) == [moved]
+    assert mailstore.list_folder(store.mb, folder) == [moved]
     assert [f.raw for f in store.mb.fetch_new()] == [keep]
-    assert store.other.count() == 1
+    assert mailstore.count(store.other) == 1
 
 
 def test_move_twice_is_harmless(store: Store) -> None:
-    store.other.append(make_raw(1))
+    mailstore.append(store.other, make_raw(1))
     (item,) = store.mb.fetch_new()
     store.mb.move(item.key, "mailbot/processed")
     store.mb.move(item.key, "mailbot/processed")  # replay after a crash
     store.other.move(item.key, "mailbot/processed")  # or another client replays it
-    assert store.mb.count("mailbot/processed") == 1
-    assert store.mb.count() == 0
+    assert mailstore.count(store.mb, "mailbot/processed") == 1
+    assert mailstore.count(store.mb) == 0
 
 
 def test_moving_while_iterating_skips_nothing(store: Store) -> None:
     # The daemon's loop: fetch a batch, commit, move each message, go on with the next batch.
     for n in range(7):
-        store.other.append(make_raw(n))
+        mailstore.append(store.other, make_raw(n))
     seen = []
     for item in store.mb.fetch_new(batch_size=2):
         seen.append(subject_number(item.raw))
         store.mb.move(item.key, "mailbot/processed" if seen[-1] % 2 else "mailbot/ignored")
     assert seen == list(range(7))
-    assert store.mb.count() == 0
-    assert [subject_number(r) for r in store.mb.list_folder("mailbot/processed")] == [1, 3, 5]
-    assert [subject_number(r) for r in store.mb.list_folder("mailbot/ignored")] == [0, 2, 4, 6]
+    assert mailstore.count(store.mb) == 0
+    assert [subject_number(r) for r in mailstore.list_folder(store.mb, "mailbot/processed")] == [1, 3, 5]
+    assert [subject_number(r) for r in mailstore.list_folder(store.mb, "mailbot/ignored")] == [0, 2, 4, 6]
 
 
 def test_batch_fetch_of_500_keeps_arrival_order(store: Store, request: pytest.FixtureRequest) -> None:
@@ -142,16 +143,16 @@ def test_batch_fetch_of_500_keeps_arrival_order(store: Store, request: pytest.Fi
         dovecot.seed(address, raws)
     else:
         for raw in raws:
-            store.other.append(raw)
+            mailstore.append(store.other, raw)
     got = list(store.mb.fetch_new(batch_size=50))
     assert [subject_number(f.raw) for f in got] == list(range(500))
     assert got[123].raw == raws[123]
 
 
 def test_wait_wakes_when_another_client_delivers(store: Store) -> None:
-    store.other.append(make_raw(0))
+    mailstore.append(store.other, make_raw(0))
     assert len(list(store.mb.fetch_new())) == 1
-    timer = threading.Timer(0.3, store.other.append, args=(make_raw(1),))
+    timer = threading.Timer(0.3, mailstore.append, args=(store.other, make_raw(1)))
     timer.start()
     try:
         assert store.mb.wait(timeout=30) is True
@@ -162,12 +163,12 @@ def test_wait_wakes_when_another_client_delivers(store: Store) -> None:
 
 def test_wait_reports_mail_that_arrived_before_waiting(store: Store) -> None:
     assert list(store.mb.fetch_new()) == []
-    store.other.append(make_raw(1))
+    mailstore.append(store.other, make_raw(1))
     assert store.mb.wait(timeout=30) is True
 
 
 def test_wait_times_out_without_new_mail(store: Store) -> None:
-    store.other.append(make_raw(1))
+    mailstore.append(store.other, make_raw(1))
     list(store.mb.fetch_new())  # seen but (as after a failure) left in the inbox
     assert store.mb.wait(timeout=0.5) is False
 
@@ -194,7 +195,7 @@ def test_server_down_raises_transport_error_then_reconnect_works(
 ) -> None:
     _, password, url = imap_account
     mb = open_mailbox(url, password, base_dir=tmp_path)
-    mb.append(make_raw(1))
+    mailstore.append(mb, make_raw(1))
     dovecot.stop(kill=True)
     try:
         with pytest.raises(TransportError):
@@ -235,11 +236,11 @@ def test_move_without_move_capability_and_dot_separator(plain_dovecot: Dovecot, 
     assert b"MOVE" not in mb.capabilities and b"IDLE" not in mb.capabilities
     raws = [make_raw(i) for i in range(3)]
     for raw in raws:
-        mb.append(raw)
+        mailstore.append(mb, raw)
     items = list(mb.fetch_new())
     mb.move(items[1].key, "mailbot/processed")
     mb.move(items[1].key, "mailbot/processed")
-    assert mb.list_folder("mailbot/processed") == [raws[1]]
+    assert mailstore.list_folder(mb, "mailbot/processed") == [raws[1]]
     assert [f.raw for f in mb.fetch_new()] == [raws[0], raws[2]]
     client = IMAPClient(plain_dovecot.host, plain_dovecot.imap_port, ssl=False)
     client.login(address, password)
@@ -254,7 +255,7 @@ def test_wait_polls_without_idle(plain_dovecot: Dovecot, tmp_path: Path) -> None
     mb = ImapMailbox(plain_dovecot.host, plain_dovecot.imap_port, address, password, poll_interval=0.2)
     other = ImapMailbox(plain_dovecot.host, plain_dovecot.imap_port, address, password)
     list(mb.fetch_new())
-    timer = threading.Timer(0.3, other.append, args=(make_raw(1),))
+    timer = threading.Timer(0.3, mailstore.append, args=(other, make_raw(1)))
     timer.start()
     try:
         assert mb.wait(timeout=30) is True
@@ -269,7 +270,7 @@ def test_wait_polls_without_idle(plain_dovecot: Dovecot, tmp_path: Path) -> None
 
 def test_maildir_folders_are_maildirplusplus(tmp_path: Path) -> None:
     mb = MaildirMailbox(tmp_path / "inbox")
-    mb.append(make_raw(1))
+    mailstore.append(mb, make_raw(1))
     (item,) = mb.fetch_new()
     mb.move(item.key, "mailbot/processed")
     folder = tmp_path / "inbox" / ".mailbot.processed"
@@ -373,15 +374,15 @@ def test_password_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_idle_is_renewed_and_still_wakes(
     imap_account: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mailbot.shell.mailbox
+    import mailbot.shell.mailbox.imap
 
     # Renew every 0.6 s instead of 29 min: two DONE/IDLE cycles happen before the mail.
-    monkeypatch.setattr(mailbot.shell.mailbox, "IDLE_RENEW_SECONDS", 0.6)
+    monkeypatch.setattr(mailbot.shell.mailbox.imap, "IDLE_RENEW_SECONDS", 0.6)
     _, password, url = imap_account
     mb = open_mailbox(url, password, base_dir=tmp_path)
     other = open_mailbox(url, password, base_dir=tmp_path)
     list(mb.fetch_new())
-    timer = threading.Timer(1.5, other.append, args=(make_raw(1),))
+    timer = threading.Timer(1.5, mailstore.append, args=(other, make_raw(1)))
     timer.start()
     try:
         assert mb.wait(timeout=30) is True

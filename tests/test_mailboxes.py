@@ -17,6 +17,7 @@ from mailbot.demo import samples
 from mailbot.shell.config import load_config
 from mailbot.shell.db.models import Item
 from mailbot.shell.db.store import session_scope
+from tests import mailstore
 from tests.office import make_office
 from tests.servers import Dovecot, SmtpCapture
 from tests.test_daemon import Daemons, filed
@@ -46,13 +47,13 @@ def test_every_mailbox_is_served_with_its_own_folders_and_one_numbering(tmp_path
     rt = Runtime(load_config(config))
     try:
         a, b = rt.mailboxes
-        a.append(_mail("QX01", "越秀区政府", 1))
-        b.append(_mail("QX02", "荔湾区政府", 2))
-        b.append(_mail("QX03", "海珠区政府", 3))
+        mailstore.append(a, _mail("QX01", "越秀区政府", 1))
+        mailstore.append(b, _mail("QX02", "荔湾区政府", 2))
+        mailstore.append(b, _mail("QX03", "海珠区政府", 3))
         report = poll_once(rt)
         assert report.counts == {"item": 3}
-        assert (a.count(), a.count("mailbot/processed")) == (0, 1)
-        assert (b.count(), b.count("done")) == (0, 2)
+        assert (mailstore.count(a), mailstore.count(a, "mailbot/processed")) == (0, 1)
+        assert (mailstore.count(b), mailstore.count(b, "done")) == (0, 2)
         with session_scope(rt.engine) as s:
             items = s.exec(select(Item).order_by(col(Item.id))).all()
             assert [i.id[5:] for i in items] == ["0001", "0002", "0003"]

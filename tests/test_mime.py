@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 
 from mailbot.core.mail.charsets import decode_bytes
 from mailbot.core.mail.mime import ParsedMail, html_to_text, parse_mail
+from tests import corpus_report
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "real-world"
+CORPUS = corpus_report.CORPUS
 CORPUS_FILES = sorted(CORPUS.glob("*.eml")) if CORPUS.is_dir() else []
-needs_corpus = pytest.mark.skipif(not CORPUS_FILES, reason=f"real-world corpus not found at {CORPUS}")
+needs_corpus = pytest.mark.skipif(not CORPUS_FILES, reason=corpus_report.MISSING)
 SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -17,6 +17,7 @@ from mailbot.shell.clock import FixedClock
 from mailbot.shell.config import load_config
 from mailbot.shell.db.models import OutboxRow
 from mailbot.shell.db.store import session_scope
+from tests import mailstore
 from tests.office import REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
 from tests.test_intake import deliver
@@ -94,7 +95,7 @@ def test_yuegao_reminder_goes_the_day_before_to_units_that_have_not_answered(tmp
         with session_scope(rt.engine) as s:
             new_request(rt, s, title="防汛工作情况", units=[d.get("QX01"), d.get("QX02")],  # type: ignore[list-item]
                         due=dt.date(2026, 10, 15), text="")
-        rt.mailbox.append(mail("QX01", "越秀区政府", "越秀区防汛工作情况", at("2026-10-08"), tag="【约稿#1】"))
+        mailstore.append(rt.mailbox, mail("QX01", "越秀区政府", "越秀区防汛工作情况", at("2026-10-08"), tag="【约稿#1】"))
         from mailbot.app.intake import poll_once
 
         poll_once(rt)

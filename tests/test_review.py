@@ -22,6 +22,7 @@ from mailbot.shell.config import load_config
 from mailbot.shell.db.convert import decision_of
 from mailbot.shell.db.models import EventRow, Item, OutboxRow
 from mailbot.shell.db.store import session_scope
+from tests import mailstore
 from tests.office import DUTY, REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
 from tests.test_intake import OFFICER, deliver, good
@@ -217,7 +218,7 @@ def test_each_client_reply_is_applied_once(tmp_path: Path, name: str) -> None:
     rt, clock = _maildir_runtime(tmp_path / "o")
     try:
         for i in range(12):  # the fixtures answer 2026-0012
-            rt.mailbox.append(samples.submission(
+            mailstore.append(rt.mailbox, samples.submission(
                 sender=OFFICER, date=clock.now(),
                 subject=samples.labelled_subject(f"越秀区第{i}条信息", "越秀区政府", "张三", "李四", "020-83123456"),
                 body=samples.body_text("越秀区", samples.TOPICS[i], __import__("random").Random(i)),
@@ -225,9 +226,9 @@ def test_each_client_reply_is_applied_once(tmp_path: Path, name: str) -> None:
         poll_once(rt)
         clock.set(dt.datetime(2026, 11, 3, 16, 0, tzinfo=TZ).astimezone(dt.UTC))
         raw = (FIXTURES / f"{name}.eml").read_bytes()
-        rt.mailbox.append(raw)
+        mailstore.append(rt.mailbox, raw)
         poll_once(rt)
-        rt.mailbox.append(raw)  # redelivered by the server
+        mailstore.append(rt.mailbox, raw)  # redelivered by the server
         poll_once(rt)
         with session_scope(rt.engine) as s:
             events = s.exec(select(EventRow).order_by(col(EventRow.id))).all()
@@ -245,7 +246,7 @@ def test_each_client_reply_is_applied_once(tmp_path: Path, name: str) -> None:
 def test_help_is_answered_with_the_command_table(tmp_path: Path) -> None:
     rt, clock = _maildir_runtime(tmp_path / "o")
     try:
-        rt.mailbox.append(samples.submission(
+        mailstore.append(rt.mailbox, samples.submission(
             sender=OFFICER, date=clock.now(),
             subject=samples.labelled_subject("越秀区一条信息", "越秀区政府", "张三", "李四", "020-83123456"),
             body="正文。",
@@ -253,7 +254,7 @@ def test_help_is_answered_with_the_command_table(tmp_path: Path) -> None:
         poll_once(rt)
         with session_scope(rt.engine) as s:
             review = s.exec(select(OutboxRow).where(OutboxRow.kind == "review")).one()
-        rt.mailbox.append(samples.reply(sender=REVIEWER, to_message=review.raw, command="帮助", date=clock.now()))
+        mailstore.append(rt.mailbox, samples.reply(sender=REVIEWER, to_message=review.raw, command="帮助", date=clock.now()))
         poll_once(rt)
         with session_scope(rt.engine) as s:
             (answer,) = s.exec(select(OutboxRow).where(OutboxRow.kind == "reply-error")).all()

@@ -10,6 +10,7 @@ the month can pass in seconds.
 from __future__ import annotations
 
 import datetime as dt
+import mailbox as stdlib_mailbox
 import random
 import shutil
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from mailbot.shell.clock import FixedClock
 from mailbot.shell.config import load_config
 from mailbot.shell.db.models import Item, OutboxRow
 from mailbot.shell.db.store import session_scope
+from mailbot.shell.endpoint import local_path
 from mailbot.shell.outbox import deliver
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -81,6 +83,12 @@ def _write_config(root: Path) -> Path:
         encoding="utf-8",
     )
     return cfg / "mailbot.toml"
+
+
+def _inbox(rt: Runtime) -> stdlib_mailbox.Maildir:
+    """The demo office's Maildir inbox, to deliver into as a mail server would (new/ via tmp/)."""
+    path = local_path(rt.config.mailbox.url.removeprefix("maildir://"), rt.config.base_dir)
+    return stdlib_mailbox.Maildir(str(path), factory=None, create=True)
 
 
 def _officer(unit_id: str) -> str:
@@ -285,12 +293,13 @@ def run_demo(
         )
     deliver(rt.engine, rt.transport, now=clock.now())
     say("      约稿#1 mailed to 市发改委 and 越秀区政府 (due in 20 days)")
+    inbox = _inbox(rt)
     mails = _submissions(month_start, rng)
     say(f"[2/5] {len(mails)} mails arrive over {month_start:%Y-%m}, polled as they come")
     decided = 0
     for n, (when, raw, kind) in enumerate(mails, 1):
         clock.set(when.astimezone(dt.UTC) + dt.timedelta(minutes=1))
-        rt.mailbox.append(raw)
+        inbox.add(raw)
         report = poll_once(rt)
         deliver(rt.engine, rt.transport, now=clock.now())
         disp = ", ".join(report.counts)
@@ -298,11 +307,11 @@ def run_demo(
             say(f"      {when:%m-%d %H:%M}  {kind:<26} → {disp}")
         # The editor answers the day's review requests the next morning.
         clock.set(clock.now() + dt.timedelta(hours=18))
-        decided += _editor_answers(rt, clock, rng)
+        decided += _editor_answers(rt, inbox, clock, rng)
     say(
         f"[3/5] the editor replied to {decided} review requests from a mail client (采用, 不采用, 批示, 省采用 …)"
     )
-    _undo_one(rt, clock)
+    _undo_one(rt, inbox, clock)
     with session_scope(rt.engine) as s:
         items = s.exec(select(Item)).all()
         counted = len(items)
@@ -336,7 +345,7 @@ def run_demo(
     return DemoResult(root, config, counted, outbox_dir, bulletin_dir, label, bulletin_files)
 
 
-def _editor_answers(rt: Runtime, clock: FixedClock, rng: random.Random) -> int:
+def _editor_answers(rt: Runtime, inbox: stdlib_mailbox.Maildir, clock: FixedClock, rng: random.Random) -> int:
     """Reply to every review request that has not been answered yet."""
     with session_scope(rt.engine) as s:
         requests = s.exec(
@@ -355,7 +364,7 @@ def _editor_answers(rt: Runtime, clock: FixedClock, rng: random.Random) -> int:
             date=clock.now().astimezone(TZ),
             quote_style="gt" if seq % 2 else "qq",
         )
-        rt.mailbox.append(raw)
+        inbox.add(raw)
         n += 1
     if n:
         poll_once(rt)
@@ -363,7 +372,7 @@ def _editor_answers(rt: Runtime, clock: FixedClock, rng: random.Random) -> int:
     return n
 
 
-def _undo_one(rt: Runtime, clock: FixedClock) -> None:
+def _undo_one(rt: Runtime, inbox: stdlib_mailbox.Maildir, clock: FixedClock) -> None:
     """The editor takes one adoption back with 撤销, as happens in real life."""
     with session_scope(rt.engine) as s:
         item = s.exec(select(Item).where(Item.status == "adopted").order_by(col(Item.id))).first()
@@ -375,6 +384,6 @@ def _undo_one(rt: Runtime, clock: FixedClock) -> None:
     if item is None or req is None:
         return
     raw = samples.reply(sender=EDITOR, to_message=req.raw, command="撤销", date=clock.now().astimezone(TZ))
-    rt.mailbox.append(raw)
+    inbox.add(raw)
     poll_once(rt)
     deliver(rt.engine, rt.transport, now=clock.now())

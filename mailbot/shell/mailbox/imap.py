@@ -1,46 +1,24 @@
-"""The incoming edge: the office mailbox behind one small interface, over IMAP or a local Maildir.
-
-Everything else in mailbot sees a `Mailbox`: list what is in the inbox, move a
-message to a folder once its processing is committed, wait for new mail. The
-rules that keep mail from being lost or doubled live here (SPEC §7,
-notes/gateways.md):
-
-- bodies are read with ``BODY.PEEK[]``, so fetching never sets ``\\Seen``;
-- a message is only ever moved, never deleted; ``UID MOVE`` when the server has
-  it, else ``UID COPY`` + ``\\Deleted`` + ``UID EXPUNGE`` of that one UID;
-- moving a message that is already gone is not an error (it was moved before a
-  crash), so replaying a move is safe;
-- each message is keyed ``"{uidvalidity}:{uid}"`` (IMAP) or by its Maildir key,
-  and UIDVALIDITY is exposed so the caller can notice a recreated mailbox;
-- IDLE is re-issued at least every 29 minutes (RFC 2177) and a dead connection
-  raises `TransportError`; the caller backs off and calls `reconnect()`.
-
-Folder names in config use ``/`` as the hierarchy separator whatever the server
-uses; they are translated to the server's separator (and namespace prefix).
-"""
+"""The mailbox over IMAP (imapclient): BODY.PEEK[] fetches, UID MOVE or COPY+EXPUNGE, IDLE renewed in time."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import logging
-import mailbox as stdlib_mailbox
 import os
-import re
 import ssl
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 
-from imapclient import IMAPClient, imap_utf7
+from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
-from mailbot.core.errors import ConfigError, TransportError
-from mailbot.shell.endpoint import local_path, parse_server_url
+from mailbot.core.errors import TransportError
+from mailbot.shell.mailbox.base import Fetched, folder_parts, header_block, is_inbox
 
 log = logging.getLogger(__name__)
 
@@ -48,88 +26,6 @@ T = TypeVar("T")
 
 IDLE_RENEW_SECONDS = 29 * 60
 """RFC 2177: servers may drop an IDLE after 30 minutes of silence; renew before that."""
-
-PASSWORD_ENV = "MAILBOT_IMAP_PASSWORD"
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """One message as found in the inbox, with the key that identifies it there."""
-
-    key: str
-    uid: int | None
-    uidvalidity: int | None
-    raw: bytes  # the whole message; only its header block when `spool` is set
-    size: int | None = None  # the message's full size in bytes
-    spool: Path | None = None  # a message over the spool limit, on disk instead of in memory
-    spool_owned: bool = False  # True when the spool file is a temporary copy the caller may move
-
-    @property
-    def full_size(self) -> int:
-        """The message's size, whether in memory or spooled."""
-        return self.size if self.size is not None else len(self.raw)
-
-
-@runtime_checkable
-class Mailbox(Protocol):
-    """The inbox mailbot reads from and the folders it files mail into."""
-
-    source_id: str
-
-    @property
-    def uidvalidity(self) -> int | None:
-        """UIDVALIDITY of the inbox (None for Maildir); a change means every key changed."""
-        ...
-
-    def fetch_new(self, batch_size: int = 100) -> Iterator[Fetched]:
-        """Yield every message now in the inbox, oldest first, without marking it read."""
-        ...
-
-    def move(self, key: str, folder: str) -> None:
-        """Move one message to `folder` (created if missing); a message already gone is fine."""
-        ...
-
-    def move_many(self, keys: list[str], folder: str) -> None:
-        """Move several messages to `folder` in as few round trips as the server allows."""
-        ...
-
-    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
-        """Block until new mail may have arrived (True) or `timeout` seconds passed (False)."""
-        ...
-
-    def append(self, raw: bytes, folder: str | None = None) -> None:
-        """Add a message to the inbox or to `folder` (tests, demo, bench)."""
-        ...
-
-    def count(self, folder: str | None = None) -> int:
-        """Number of messages in the inbox or in `folder` (0 if it does not exist)."""
-        ...
-
-    def list_folder(self, folder: str | None = None) -> list[bytes]:
-        """Raw bytes of every message in the inbox or `folder`, oldest first."""
-        ...
-
-    def reconnect(self) -> None:
-        """Drop the connection (if any) and open a fresh one."""
-        ...
-
-    def close(self) -> None:
-        """Release the connection; the mailbox may not be used afterwards."""
-        ...
-
-
-def _folder_parts(folder: str) -> list[str]:
-    parts = [p for p in folder.strip("/").split("/")]
-    if not parts or any(p in ("", ".", "..") for p in parts):
-        raise ConfigError(file="", key="mailbox.folder", problem=f"bad folder name {folder!r}")
-    return parts
-
-
-def _is_inbox(folder: str | None) -> bool:
-    return folder is None or folder.strip("/").upper() == "INBOX"
-
-
-# -- IMAP ---------------------------------------------------------------------------
 
 
 class ImapMailbox:
@@ -297,9 +193,9 @@ class ImapMailbox:
     # -- folders ------------------------------------------------------------------
 
     def _server_name(self, folder: str) -> str:
-        if _is_inbox(folder):
+        if is_inbox(folder):
             return "INBOX"
-        name = self._sep.join(_folder_parts(folder))
+        name = self._sep.join(folder_parts(folder))
         if self._prefix and not name.startswith(self._prefix):
             name = self._prefix + name
         return name
@@ -375,7 +271,7 @@ class ImapMailbox:
                         break
                     fh.write(part)
                     offset += len(part)
-            header = _header_block(path)
+            header = header_block(path)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -512,53 +408,6 @@ class ImapMailbox:
             else:
                 early_empty = 0
 
-    def append(self, raw: bytes, folder: str | None = None) -> None:
-        """APPEND `raw` to the inbox or `folder` (created if missing), without flags."""
-        target = self._server_name(folder or self.folder)
-
-        def do_append(client: IMAPClient) -> None:
-            self._ensure_folder(client, target)
-            client.append(target, raw, flags=())
-
-        self._run("APPEND", do_append)
-
-    def count(self, folder: str | None = None) -> int:
-        """Undeleted messages in the inbox, or all messages in `folder` (0 if it doesn't exist)."""
-        if folder is None or self._server_name(folder) == self._server_name(self.folder):
-            return len(self._run("UID SEARCH", _undeleted_uids))
-        target = self._server_name(folder)
-
-        def status(client: IMAPClient) -> int:
-            if not client.folder_exists(target):
-                return 0
-            return int(client.folder_status(target, [b"MESSAGES"])[b"MESSAGES"])
-
-        return self._run("STATUS", status)
-
-    def list_folder(self, folder: str | None = None) -> list[bytes]:
-        """Raw bytes of every message in `folder` (default: the inbox), lowest UID first."""
-        target = self._server_name(folder or self.folder)
-        inbox = self._server_name(self.folder)
-
-        def read(client: IMAPClient) -> list[bytes]:
-            if target != inbox and not client.folder_exists(target):
-                return []
-            if target != inbox:
-                client.select_folder(target, readonly=True)
-            try:
-                uids = sorted(client.search(["ALL"]))
-                out: list[bytes] = []
-                for i in range(0, len(uids), 200):
-                    data = client.fetch(uids[i : i + 200], ["BODY.PEEK[]"])
-                    out.extend(bytes(data[u][b"BODY[]"]) for u in uids[i : i + 200] if u in data)
-                return out
-            finally:
-                if target != inbox:
-                    selected = client.select_folder(inbox)
-                    self._uidvalidity = int(selected[b"UIDVALIDITY"])
-
-        return self._run("FETCH", read)
-
 
 def _undeleted_uids(client: IMAPClient) -> list[int]:
     # NOOP first: Dovecot reports other sessions' expunges only at a sync point,
@@ -584,17 +433,6 @@ def _fetch_part(client: IMAPClient, uid: int, start: int, length: int) -> bytes:
     return b""
 
 
-def _header_block(path: Path, limit: int = 256 * 1024) -> bytes:
-    """The header block of a spooled message (up to the first blank line), for parsing without the body."""
-    with open(path, "rb") as fh:
-        head = fh.read(limit)
-    for sep in (b"\r\n\r\n", b"\n\n"):
-        end = head.find(sep)
-        if end >= 0:
-            return head[: end + len(sep)]
-    return head
-
-
 def _mail_arrived(responses: list[Any]) -> bool:
     return any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
 
@@ -607,244 +445,3 @@ def _quiet_logout(client: IMAPClient) -> None:
             client.shutdown()
         except Exception:
             pass
-
-
-# -- Maildir --------------------------------------------------------------------------
-
-_AGE = re.compile(r"^(\d+)\.(?:M(\d+))?(?:P\d+)?(?:Q(\d+))?")
-
-
-class MaildirMailbox:
-    """A local Maildir (the embedded default); folders are Maildir++ subfolders like Dovecot's."""
-
-    uidvalidity: int | None = None
-
-    def __init__(self, path: Path, *, poll_interval: float = 0.5, spool_over: int | None = None) -> None:
-        # Messages over spool_over bytes are handed out as their file, not read into memory.
-        self.spool_over = spool_over
-        self.path = Path(path).absolute()
-        self.poll_interval = poll_interval
-        self.source_id = f"maildir:{self.path}"
-        self._root = self._open(self.path)
-        # Keys handed out by the last fetch_new: wait() wakes for any key not among them.
-        self._seen: set[str] = set()
-        self._index: dict[str, Path] = {}
-
-    @staticmethod
-    def _open(path: Path) -> stdlib_mailbox.Maildir:
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-            for sub in ("tmp", "new", "cur"):
-                (path / sub).mkdir(exist_ok=True)
-        except OSError as exc:
-            raise TransportError(f"cannot create Maildir {path}: {exc}") from exc
-        return stdlib_mailbox.Maildir(str(path), factory=None, create=True)
-
-    def _folder_path(self, folder: str | None) -> Path:
-        if _is_inbox(folder):
-            return self.path
-        assert folder is not None
-        parts = _folder_parts(folder)
-        if any("." in p for p in parts):
-            raise ConfigError(
-                file="", key="mailbox.folder", problem=f"'.' not allowed in a Maildir folder: {folder!r}"
-            )
-        # Dovecot stores Maildir++ folder names in modified UTF-7: 中文 folders stay readable over IMAP.
-        return self.path / ("." + ".".join(imap_utf7.encode(p).decode("ascii") for p in parts))
-
-    def _ensure_folder(self, folder: str | None) -> Path:
-        path = self._folder_path(folder)
-        if path != self.path and not (path / "cur").is_dir():
-            self._open(path)
-            (path / "maildirfolder").touch()
-        return path
-
-    @staticmethod
-    def _scan(path: Path) -> dict[str, Path]:
-        found: dict[str, Path] = {}
-        for sub in ("new", "cur"):
-            try:
-                names = os.listdir(path / sub)
-            except FileNotFoundError:
-                continue
-            for name in names:
-                if not name.startswith("."):
-                    found[name.split(":", 1)[0]] = path / sub / name
-        return found
-
-    @staticmethod
-    def _oldest_first(found: dict[str, Path]) -> list[str]:
-        def age(key: str) -> tuple[float, int, str]:
-            m = _AGE.match(key)
-            if m:
-                return (int(m.group(1)) + int(m.group(2) or 0) / 1e6, int(m.group(3) or 0), key)
-            try:
-                return (found[key].stat().st_mtime, 0, key)
-            except FileNotFoundError:
-                return (0.0, 0, key)
-
-        return sorted(found, key=age)
-
-    def reconnect(self) -> None:
-        """Nothing to reconnect; re-reads the directory."""
-        self._index = self._scan(self.path)
-
-    def close(self) -> None:
-        self._root.close()
-
-    def __enter__(self) -> MaildirMailbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def fetch_new(self, batch_size: int = 100) -> Iterator[Fetched]:
-        """Yield every message in new/ and cur/, oldest first by delivery time in its name."""
-        self._index = self._scan(self.path)
-        self._seen = set()
-        for key in self._oldest_first(self._index):
-            try:
-                size = self._index[key].stat().st_size
-                if self.spool_over is not None and size > self.spool_over:
-                    self._seen.add(key)
-                    big = self._index[key]
-                    yield Fetched(
-                        key=key, uid=None, uidvalidity=None, raw=_header_block(big), size=size, spool=big
-                    )
-                    continue
-                raw = self._index[key].read_bytes()
-            except FileNotFoundError:
-                # Renamed new/ -> cur/ by a reader, or moved away: look once more.
-                found = self._scan(self.path).get(key)
-                if found is None:
-                    continue
-                self._index[key] = found
-                raw = found.read_bytes()
-            self._seen.add(key)
-            yield Fetched(key=key, uid=None, uidvalidity=None, raw=raw)
-
-    def move_many(self, keys: list[str], folder: str) -> None:
-        """Move several messages (one rename each: Maildir has no index to rewrite)."""
-        for key in keys:
-            self.move(key, folder)
-
-    def move(self, key: str, folder: str) -> None:
-        """Rename the message file into `folder` (same name, same bytes); no-op if it is gone."""
-        target = self._ensure_folder(folder)
-        if target == self.path:
-            return
-        for attempt in range(2):
-            src = self._index.get(key)
-            if src is None or attempt:
-                self._index = self._scan(self.path)
-                src = self._index.get(key)
-                if src is None:
-                    log.info("%s: %s already moved", self.source_id, key)
-                    return
-            try:
-                # One rename: the file is in exactly one folder at every instant.
-                os.rename(src, target / src.parent.name / src.name)
-            except FileNotFoundError:
-                continue
-            self._index.pop(key, None)
-            return
-
-    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
-        """Poll new/ and cur/ every `poll_interval` s until a key not seen by fetch_new appears."""
-        deadline = time.monotonic() + max(0.0, timeout)
-        while True:
-            if set(self._scan(self.path)) - self._seen:
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or (stop is not None and stop.is_set()):
-                return False
-            pause = min(self.poll_interval, remaining)
-            if stop is not None:
-                stop.wait(pause)
-            else:
-                time.sleep(pause)
-
-    def append(self, raw: bytes, folder: str | None = None) -> None:
-        """Deliver `raw` into new/ of the inbox or `folder` (via tmp/, as Maildir delivery requires)."""
-        path = self._ensure_folder(folder)
-        target = self._root if path == self.path else stdlib_mailbox.Maildir(str(path), factory=None)
-        target.add(raw)
-
-    def count(self, folder: str | None = None) -> int:
-        return len(self._scan(self._folder_path(folder)))
-
-    def list_folder(self, folder: str | None = None) -> list[bytes]:
-        found = self._scan(self._folder_path(folder))
-        out = []
-        for key in self._oldest_first(found):
-            try:
-                out.append(found[key].read_bytes())
-            except FileNotFoundError:
-                continue
-        return out
-
-
-# -- URLs -------------------------------------------------------------------------------
-
-
-def open_mailbox(
-    url: str,
-    password: str | None,
-    *,
-    base_dir: Path,
-    config_file: str = "",
-    timeout: float = 60.0,
-    poll_interval: float = 60.0,
-    spool_over: int | None = None,
-    spool_dir: Path | None = None,
-) -> Mailbox:
-    """Build the mailbox for a SPEC §9 `[mailbox] url`; no network I/O happens until first use.
-
-    ``imap://user%40dom@host:port/FOLDER`` (plain), ``imaps://…`` (TLS; add
-    ``?insecure=1`` to accept a self-signed certificate), ``imap://…?starttls=1``,
-    ``maildir://rel/path`` (relative to `base_dir`) or ``maildir:///abs/path``.
-    The password comes from `password`, else $MAILBOT_IMAP_PASSWORD, else the URL.
-    """
-
-    def bad(problem: str) -> ConfigError:
-        return ConfigError(file=config_file, key="mailbox.url", problem=problem)
-
-    scheme, sep, rest = url.partition(":")
-    scheme = scheme.lower()
-    if not sep:
-        raise bad(f"not a URL: {url!r} (expected imap://, imaps:// or maildir://)")
-    if scheme == "maildir":
-        path_text = rest[2:] if rest.startswith("//") else rest
-        if not path_text:
-            raise bad("maildir URL without a path")
-        return MaildirMailbox(local_path(path_text, base_dir), spool_over=spool_over)
-    if scheme not in ("imap", "imaps"):
-        raise bad(f"unsupported scheme {scheme!r} (expected imap://, imaps:// or maildir://)")
-    server = parse_server_url(
-        url,
-        key="mailbox.url",
-        config_file=config_file,
-        default_port=993 if scheme == "imaps" else 143,
-        options=frozenset({"insecure", "starttls"}),
-        password=password,
-        password_env=PASSWORD_ENV,
-        timeout=timeout,
-    )
-    if not server.user:
-        raise bad(f"no user in {url!r} (write it as imap://user%40example.org@host:port/INBOX)")
-    if not server.secret:
-        raise bad(f"no password: set mailbox.password, ${PASSWORD_ENV} or put it in the URL")
-    return ImapMailbox(
-        server.host,
-        server.port,
-        server.user,
-        server.secret,
-        folder=server.path or "INBOX",
-        use_ssl=scheme == "imaps",
-        starttls=server.flag("starttls"),
-        verify_cert=not server.flag("insecure"),
-        timeout=server.timeout,
-        poll_interval=poll_interval,
-        spool_over=spool_over,
-        spool_dir=spool_dir,
-    )

@@ -1,0 +1,1 @@
+"""End-to-end runs of mailbot as it is shipped or deployed, outside the source tree."""
