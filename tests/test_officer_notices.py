@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.app.notices import OfficerView, officer_changes, officer_view
+from mailbot.core.review.officer import OfficerView, officer_changes, officer_view
 from mailbot.core.review.decisions import Adopt, Decision, Reject, Undo, UpperAdopt
 from mailbot.core.review.ledger import Event, item_status
 from mailbot.core.scoring.rules import load_rules
