@@ -69,7 +69,9 @@ def may_decide(
     """
     if not from_reviewer:
         return Refused(Refusal.NOT_REVIEWER, item_ref)
-    if policy.require_authenticated_sender and not sender_authenticated(auth_results, policy.authserv_id, sender):
+    if policy.require_authenticated_sender and not sender_authenticated(
+        auth_results, policy.authserv_id, sender
+    ):
         return Refused(Refusal.UNAUTHENTICATED, item_ref)
     if item_ref is None or not item_found:
         return Refused(Refusal.NO_ITEM, item_ref)

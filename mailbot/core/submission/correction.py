@@ -38,4 +38,6 @@ def refusal(sub: Submission, old: Corrected | None) -> Refuse | None:
         detail = f"信息 {target} 由 {old.unit_name} 报送，不能由 {sub.unit.name} 更正。"
     else:
         return None
-    return Refuse(RefusedMail("bad_correction", detail, seen=f"【更正#{target}】"), unit=sub.unit, fields=sub.fields)
+    return Refuse(
+        RefusedMail("bad_correction", detail, seen=f"【更正#{target}】"), unit=sub.unit, fields=sub.fields
+    )
