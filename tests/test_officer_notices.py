@@ -3,7 +3,8 @@
 Not only a change of status: a later 批示 on an adopted item, a regrade, an 上级采用
 or a 撤销 of any of them changes the item's points or where it was adopted, and
 the officer's last notice would otherwise keep showing the old figure. On the real
-servers (Dovecot in, SmtpCapture out); the officer's view itself is tested directly.
+servers (Dovecot in, SmtpCapture out); the officer's view itself is tested on plain values in
+tests/core/test_officer.py.
 """
 
 from __future__ import annotations
@@ -14,13 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.app.notices import OfficerView, officer_changes, officer_view
-from mailbot.core.review.decisions import Adopt, Decision, Reject, Undo, UpperAdopt
-from mailbot.core.review.ledger import Event, item_status
-from mailbot.core.scoring.rules import load_rules
-from mailbot.core.scoring.scores import ScoredItem
 from mailbot.demo import samples
-from tests.office import REPO, REVIEWER, Office, make_office, parse, text_of
+from tests.office import REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
 from tests.test_intake import OFFICER, deliver, good
 
@@ -117,44 +113,3 @@ def test_regrade_and_undone_adoption_reach_the_officer(
     body = text_of(pending)
     assert "此前的采用决定已撤销" in body and "本条得分：0 分（原 1 分）" in body
     assert office.json("items", "list")[0]["status"] == "pending"
-
-
-# ---------------------------------------------------------------- the officer's view, directly
-
-RULES = load_rules(REPO / "config" / "scoring.toml")
-AT = dt.datetime(2026, 11, 3, 2, 0, tzinfo=dt.UTC)
-ITEM = ScoredItem("2026-0001", "QX01", AT, "一条信息")
-
-
-def _events(*decisions: Decision) -> list[Event]:
-    return [Event(ITEM.id, n, AT + dt.timedelta(minutes=n), "editor@example.org", d)
-            for n, d in enumerate(decisions, 1)]
-
-
-def _view(*decisions: Decision) -> OfficerView:
-    events = _events(*decisions)
-    return officer_view(item_status(events), ITEM, events, RULES)
-
-
-def test_upper_adoption_is_news_even_when_it_scores_nothing() -> None:
-    before = _view(Adopt("穗府信息", "标题"))
-    after = _view(Adopt("穗府信息", "标题"), UpperAdopt("省"))
-    assert after.points == before.points == 2
-    assert after != before and after.where == ("《穗府信息》采用（标题）", "省采用")
-    assert officer_changes(before, after, {2}, RULES) == ["新增：省采用，不计分"]
-
-
-def test_upper_adoption_of_a_special_report_names_its_bonus() -> None:
-    before = _view(Adopt("专报"))
-    after = _view(Adopt("专报"), UpperAdopt("省"))
-    assert (before.points, after.points) == (8, 16)
-    assert officer_changes(before, after, {2}, RULES) == ["新增：省采用 +8分"]
-
-
-def test_repeats_and_a_new_reason_are_judged_by_what_the_officer_sees() -> None:
-    assert _view(Adopt("穗府信息", "标题"), Adopt("穗府信息", "标题")) == _view(Adopt("穗府信息", "标题"))
-    assert _view(Reject("重复"), Reject("重复")) == _view(Reject("重复"))
-    assert _view(Reject("重复"), Reject("请补充数据")).reason == "请补充数据"
-    assert _view(Reject("重复"), Reject("请补充数据")) != _view(Reject("重复"))
-    # 撤销 of a decision that changed nothing the officer sees is no news either.
-    assert _view(Adopt("穗府信息"), Adopt("穗府信息"), Undo()) == _view(Adopt("穗府信息"))

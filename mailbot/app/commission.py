@@ -1,88 +1,54 @@
 """Commissioned requests (约稿, SPEC §5): numbered requests mailed to units, answers linked by 【约稿#N】.
 
-A unit's state on a request is derived, never stored: answered on time (an
-item tagged 【约稿#N】 received by the end of the due day, office time), late,
-still open (due date not yet passed), or missed. A missed request becomes a
-penalty in scoring (the rules' late_commission_penalty) on the day after the due date.
+This module numbers and mails the requests and their reminders and reads the rows; the
+rules (deadline, lateness, linking, each unit's state, missed requests) are pure, in
+core/scoring/commission.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
 from mailbot.app import mailer
 from mailbot.app.context import Runtime
 from mailbot.core.bulletin.content import YuegaoEntry
+from mailbot.core.scoring import commission
+from mailbot.core.scoring.commission import Answer as Answer  # re-exported: callers read states by it
+from mailbot.core.scoring.commission import UnitState as UnitState
 from mailbot.core.scoring.periods import Period
+from mailbot.core.submission.status import UNSCORED
 from mailbot.core.submission.subject import yuegao_reminder_subject, yuegao_subject
 from mailbot.core.submission.units import Unit
-from mailbot.shell.clock import as_utc
+from mailbot.shell.db.convert import commission_request, commission_response
 from mailbot.shell.db.models import Item, YuegaoRow
 from mailbot.shell.db.store import next_value
 
 
-class Answer(StrEnum):
-    """A unit's state on one request."""
-
-    ON_TIME = "on_time"
-    LATE = "late"
-    OPEN = "open"
-    MISSED = "missed"
-
-
-@dataclass(frozen=True, slots=True)
-class UnitState:
-    """One unit on one request."""
-
-    unit_id: str
-    unit_name: str
-    state: Answer
-    item_id: str | None
-
-
 def deadline(request: YuegaoRow, rt: Runtime) -> dt.datetime:
     """The end of the due day, office time (UTC)."""
-    return dt.datetime.combine(request.due + dt.timedelta(days=1), dt.time(0), rt.config.tz).astimezone(
-        dt.UTC
-    )
+    return commission.deadline(request.due, rt.config.tz)
 
 
 def states(rt: Runtime, s: Session, request: YuegaoRow, now: dt.datetime) -> list[UnitState]:
     """Each addressed unit's state on the request at `now`."""
-    directory = rt.directory()
     answers = s.exec(
-        select(Item).where(
-            Item.yuegao_no == request.id, col(Item.status).not_in(["refused", "quarantined", "superseded"])
-        )
+        select(Item).where(Item.yuegao_no == request.id, col(Item.status).not_in(list(UNSCORED)))
     ).all()
-    first: dict[str, Item] = {}
-    for item in sorted(answers, key=lambda i: as_utc(i.received_at)):
-        if item.unit_id:
-            first.setdefault(item.unit_id, item)
-    end = deadline(request, rt)
-    out = []
-    for uid in request.units:
-        unit = directory.get(uid)
-        name = unit.name if unit else uid
-        answer = first.get(uid)
-        if answer is not None:
-            # As intake judged it when filing (a 更正 is as timely as the answer it corrects).
-            state = Answer.LATE if "约稿超时" in answer.flags else Answer.ON_TIME
-        else:
-            state = Answer.OPEN if now < end else Answer.MISSED
-        out.append(UnitState(uid, name, state, answer.id if answer else None))
-    return out
+    return commission.states(
+        commission_request(request),
+        [commission_response(i) for i in answers],
+        now,
+        rt.config.tz,
+        rt.directory(),
+    )
 
 
-def is_late(rt: Runtime, s: Session, number: int, received: dt.datetime) -> bool:
-    """Whether an answer to 约稿#number received at `received` is late (False when no such request)."""
-    request = s.get(YuegaoRow, number)
-    return request is not None and received >= deadline(request, rt)
+def requests(s: Session) -> dict[int, commission.Request]:
+    """Every request, by number."""
+    return {r.id: commission_request(r) for r in s.exec(select(YuegaoRow).order_by(col(YuegaoRow.id))).all()}
 
 
 def new_request(
@@ -173,7 +139,5 @@ def missed(rt: Runtime, s: Session, now: dt.datetime) -> list[tuple[YuegaoRow, s
     """(request, unit id) pairs whose deadline passed with no answer: each is a scoring penalty."""
     out = []
     for request in s.exec(select(YuegaoRow)).all():
-        for st in states(rt, s, request, now):
-            if st.state == Answer.MISSED:
-                out.append((request, st.unit_id))
+        out += [(request, uid) for uid in commission.missed(states(rt, s, request, now))]
     return out

@@ -24,23 +24,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mailbot.app import notices, review
-from mailbot.app.commission import is_late
+from mailbot.app.commission import requests
 from mailbot.app.context import Runtime
-from mailbot.core.errors import RefusedMail
 from mailbot.core.mail.mime import ParsedMail, parse_mail
 from mailbot.core.mail.msgid import OurId, verify
-from mailbot.core.submission import similarity
+from mailbot.core.scoring import commission
+from mailbot.core.submission import correction, similarity
 from mailbot.core.submission.refusals import RULES
+from mailbot.core.submission.status import UNSCORED
 from mailbot.core.submission.triage import Ignore, Limits, Refuse, Reply, Submission, triage
 from mailbot.shell.archive import digest
 from mailbot.shell.clock import as_utc
+from mailbot.shell.db.convert import commission_response, corrected
 from mailbot.shell.db.models import (
     AttachmentRow,
     Disposition,
     Item,
     ItemStatus,
     MessageRow,
-    YuegaoRow,
     utcnow,
 )
 from mailbot.shell.db.store import next_value, session_scope
@@ -296,8 +297,7 @@ def _file(rt: Runtime, box: Mailbox, fetched: Fetched, sha: str, path: str) -> s
             mail,
             size=fetched.full_size,
             directory=rt.directory(),
-            # The duty editors get the 【紧急】 alert, a review request inviting a reply: they decide too.
-            reviewers=[*cfg.review.reviewers, *cfg.review.urgent],
+            reviewers=review.policy(rt).deciders,
             today=rt.local(received).date(),
             limits=Limits(cfg.limits.max_message_bytes, cfg.limits.max_extracted_bytes),
             refers_to_us=refers is not None,
@@ -323,23 +323,8 @@ def _file(rt: Runtime, box: Mailbox, fetched: Fetched, sha: str, path: str) -> s
 def _check_correction(s: Session, sub: Submission) -> Refuse | None:
     """【更正#N】 may only replace the sender's own unit's earlier item."""
     target = sub.info.correction_of
-    if target is None:
-        return None
-    old = s.get(Item, target)
-    if (
-        old is None
-        or old.unit_id != sub.unit.id
-        or old.status in (ItemStatus.REFUSED, ItemStatus.QUARANTINED)
-    ):
-        detail = (
-            f"要更正的信息 {target} 不存在。"
-            if old is None or old.status in (ItemStatus.REFUSED, ItemStatus.QUARANTINED)
-            else f"信息 {target} 由 {old.unit_name} 报送，不能由 {sub.unit.name} 更正。"
-        )
-        return Refuse(
-            RefusedMail("bad_correction", detail, seen=f"【更正#{target}】"), unit=sub.unit, fields=sub.fields
-        )
-    return None
+    old = s.get(Item, target) if target is not None else None
+    return correction.refusal(sub, corrected(old) if old is not None else None)
 
 
 def _replied_to(rt: Runtime, mail: ParsedMail) -> OurId | None:
@@ -483,48 +468,24 @@ def _accept(
 def _yuegao_link(
     rt: Runtime, s: Session, sub: Submission, received: dt.datetime
 ) -> tuple[int | None, list[str]]:
-    """The 约稿 a tagged item answers and its flags: 约稿 (+ 约稿超时), or 约稿待核 when it answers none.
-
-    The tag alone earns nothing: anyone can write 【约稿#N】. Only a request N that exists and
-    asked the sender's unit makes the item commissioned; otherwise the reviewers see why and may
-    reply 约稿 to grant it. A bare 【约稿】 answers the unit's one unanswered request, if it has one.
-    """
+    """The 约稿 a tagged item answers and its flags (core/scoring/commission.link decides)."""
     unit = sub.unit
-    number = sub.info.yuegao
-    if number is None:
-        answered = set(
-            s.exec(
-                select(Item.yuegao_no).where(
-                    Item.unit_id == unit.id,
-                    col(Item.yuegao_no).is_not(None),
-                    col(Item.status).not_in(
-                        [ItemStatus.REFUSED, ItemStatus.QUARANTINED, ItemStatus.SUPERSEDED]
-                    ),
-                )
-            ).all()
+    answered = s.exec(
+        select(Item.yuegao_no).where(
+            Item.unit_id == unit.id, col(Item.yuegao_no).is_not(None), col(Item.status).not_in(list(UNSCORED))
         )
-        open_ = [
-            r.id
-            for r in s.exec(select(YuegaoRow).order_by(col(YuegaoRow.id))).all()
-            if unit.id in r.units and r.id not in answered
-        ]
-        if len(open_) != 1:
-            why = "本单位没有待报送的约稿" if not open_ else f"本单位有{len(open_)}个待报送的约稿"
-            return None, [f"约稿待核：标注约稿但未注明编号，{why}"]
-        number = open_[0]
-    request = s.get(YuegaoRow, number)
-    if request is None:
-        return None, [f"约稿待核：标注约稿#{number}，但无此约稿"]
-    if unit.id not in request.units:
-        return None, [f"约稿待核：标注约稿#{number}，但{unit.name}不在该约稿范围"]
-
-    late = is_late(rt, s, number, received)
-    if late and sub.info.correction_of is not None:
-        # A 更正 replaces an answer already given: it is as timely as the answer it corrects.
-        old = s.get(Item, sub.info.correction_of)
-        if old is not None and old.yuegao_no == number and "约稿超时" not in old.flags:
-            late = False
-    return number, ["约稿", *(["约稿超时"] if late else [])]
+    ).all()
+    old = s.get(Item, sub.info.correction_of) if sub.info.correction_of is not None else None
+    linked = commission.link(
+        unit,
+        sub.info.yuegao,
+        received,
+        requests=requests(s),
+        answered={n for n in answered if n is not None},
+        corrects=commission_response(old) if old is not None else None,
+        tz=rt.config.tz,
+    )
+    return linked.number, list(linked.flags)
 
 
 def _flag_similar(rt: Runtime, s: Session, item: Item) -> None:

@@ -7,7 +7,6 @@ the rows already there and only the unsent ones go out.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,15 +18,14 @@ from mailbot.app import mailer
 from mailbot.app.commission import bulletin_entries
 from mailbot.app.context import Runtime
 from mailbot.app.scorebook import Scorebook
+from mailbot.core.bulletin import adoptions
 from mailbot.core.bulletin import content as bt
 from mailbot.core.bulletin.workbook import bulletin_xlsx, workbook_filename
-from mailbot.core.review import ledger
-from mailbot.core.review.decisions import Adopt, Instruct, UpperAdopt
 from mailbot.core.scoring.periods import Period, is_quarter_end, quarter_of, year_of
 from mailbot.core.scoring.scores import ScoreRow
 from mailbot.shell import compose
 from mailbot.shell.clock import as_utc
-from mailbot.shell.db.convert import ledger_event
+from mailbot.shell.db.convert import bulletin_listed, ledger_event
 from mailbot.shell.db.models import BulletinRow, EventRow, Item, OutboxRow, OutboxStatus
 from mailbot.shell.db.store import session_scope
 
@@ -47,43 +45,10 @@ def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
     else:
         quarter_rows = book.rows(quarter_of(period.start, cal)) if quarter_end else None
     items = {i.id: i for i in s.exec(select(Item).where(col(Item.id).not_like("R%"))).all()}
-    start, end = period.start.astimezone(dt.UTC), period.end.astimezone(dt.UTC)
     received = sum(1 for i in items.values() if period.contains(as_utc(i.received_at)))
     events = [ledger_event(r) for r in s.exec(select(EventRow).order_by(col(EventRow.id))).all()]
-    live = [e for e in ledger.effective_events(events) if start <= e.at.astimezone(dt.UTC) < end]
-    points_cache: dict[str, dict[int, float]] = {}
-    adopted: list[bt.AdoptedEntry] = []
-    instructions: list[bt.InstructionEntry] = []
-    uppers: list[bt.UpperEntry] = []
-    default_pub = rt.rules.ruleset_for(period).default_publication or ""
-    for e in sorted(live, key=ledger.decision_order):
-        item = items.get(e.item_id)
-        if item is None or item.status in ("superseded", "refused", "quarantined"):
-            continue
-        d = e.decision
-        if isinstance(d, Adopt):
-            rs = rt.rules.ruleset_at(e.at)
-            pub = rs.publication(d.publication or default_pub)
-            if pub is not None and rs.level_rank(pub.level) > 0:
-                # Adopted in an upper office's publication (省专报信息, 国办要情 …): an upper-office
-                # adoption as much as a 上级采用 reply, and counted as one in the summary.
-                uppers.append(bt.UpperEntry(item.id, item.unit_name, item.title, pub.level, e.at))
-            pts = points_cache.setdefault(item.id, book.event_points(item.id)).get(e.seq, 0.0)
-            adopted.append(
-                bt.AdoptedEntry(
-                    item.id,
-                    item.unit_name,
-                    item.title,
-                    d.publication or default_pub,
-                    d.grade,
-                    _dec(pts),
-                    e.at,
-                )
-            )
-        elif isinstance(d, Instruct):
-            instructions.append(bt.InstructionEntry(item.id, item.unit_name, item.title, d.level, e.at))
-        elif isinstance(d, UpperAdopt):
-            uppers.append(bt.UpperEntry(item.id, item.unit_name, item.title, d.level, e.at))
+    listed = {i.id: bulletin_listed(i) for i in items.values()}
+    found = adoptions.entries(events, listed, rt.rules, period, book.event_points)
     urgent = []
     for item in sorted(items.values(), key=lambda i: i.id):
         if item.urgent and period.contains(as_utc(item.received_at)):
@@ -108,19 +73,15 @@ def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
         rows=rows,
         series_order=[sr.name for sr in rt.rules.ruleset_for(period).series],
         received=received,
-        adopted=len({a.item_id for a in adopted}),
-        adopted_entries=adopted,
-        instruction_entries=instructions,
-        upper_entries=uppers,
+        adopted=len({a.item_id for a in found.adopted}),
+        adopted_entries=found.adopted,
+        instruction_entries=found.instructions,
+        upper_entries=found.uppers,
         yuegao_entries=bulletin_entries(rt, s, period),
         urgent_entries=urgent,
         quarter_end=quarter_end,
         quarter_rows=quarter_rows,
     )
-
-
-def _dec(x: float) -> bt.Decimal:
-    return bt.Decimal(str(x))
 
 
 @dataclass(frozen=True, slots=True)

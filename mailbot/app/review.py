@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import assert_never
 
 from sqlmodel import Session
 
@@ -19,9 +20,8 @@ from mailbot.app import mailer, notices
 from mailbot.app.context import Runtime
 from mailbot.app.scorebook import item_points
 from mailbot.core.errors import CommandError
-from mailbot.core.mail.authresults import sender_authenticated
 from mailbot.core.mail.mime import ParsedMail
-from mailbot.core.review import ledger
+from mailbot.core.review import authority, ledger
 from mailbot.core.review.decisions import (
     Decision,
     Help,
@@ -115,31 +115,18 @@ def handle_reply(
             )
             _queue_reply_error(rt, s, row, mail, item, detail, key=key)
 
-    if not verdict.from_reviewer:
-        refuse(
-            "not_reviewer",
-            f"非审核人回复（{mail.from_addr}），已记录，未执行",
-            "您的回复已收到并记录。审核决定只能由信息科登记的审核人作出，本回复未作为审核决定执行。"
-            "如有问题请直接联系信息科。",
-        )
+    ruling = authority.may_decide(
+        policy(rt),
+        sender=mail.from_addr,
+        from_reviewer=verdict.from_reviewer,
+        auth_results=list(mail.headers.get("authentication-results", ())),
+        item_ref=item_id,
+        item_found=item is not None,
+    )
+    if isinstance(ruling, authority.Refused):
+        refuse(str(ruling.rule), *_refusal_text(ruling, mail.from_addr, cfg.authserv_id))
         return
-    if cfg.require_authenticated_sender and not sender_authenticated(
-        list(mail.headers.get("authentication-results", ())), cfg.authserv_id, mail.from_addr
-    ):
-        refuse(
-            "unauthenticated",
-            f"发件人未通过 DKIM/SPF 验证（{cfg.authserv_id}），未执行",
-            "本回复未能通过发件人身份验证（DKIM/SPF），未作为审核决定执行。如确为本人发送，请从单位邮箱重新回复。",
-        )
-        return
-    if item is None:
-        refuse(
-            "no_item",
-            f"找不到对应的信息（{item_id or '主题中无编号'}）",
-            f"未能找到本回复对应的信息{('（编号 ' + item_id + '）') if item_id else ''}。请直接回复审核通知邮件，"
-            "或在主题中保留 [待审#编号]。",
-        )
-        return
+    assert item is not None  # may_decide allows only a reply about an item on file
     try:
         decisions = parse_commands(mail.text, rt.vocabulary())
     except CommandError as exc:
@@ -153,6 +140,38 @@ def handle_reply(
     row.disposition, row.item_id = Disposition.DECISION, item.id
     row.reason = "；".join(describe(d) for d in decisions)
     queue_confirmation(rt, s, applied, to=mail.from_addr, in_reply_to=mail.message_id, key=row.sha256)
+
+
+def policy(rt: Runtime) -> authority.Policy:
+    """Who may decide, from [review]."""
+    cfg = rt.config.review
+    return authority.Policy(
+        tuple(cfg.reviewers), tuple(cfg.urgent), cfg.require_authenticated_sender, cfg.authserv_id
+    )
+
+
+def _refusal_text(ruling: authority.Refused, sender: str, authserv_id: str) -> tuple[str, str]:
+    """What the message row records and what the sender is told, for a reply that decides nothing."""
+    item_id = ruling.item_ref
+    match ruling.rule:
+        case authority.Refusal.NOT_REVIEWER:
+            return (
+                f"非审核人回复（{sender}），已记录，未执行",
+                "您的回复已收到并记录。审核决定只能由信息科登记的审核人作出，本回复未作为审核决定执行。"
+                "如有问题请直接联系信息科。",
+            )
+        case authority.Refusal.UNAUTHENTICATED:
+            return (
+                f"发件人未通过 DKIM/SPF 验证（{authserv_id}），未执行",
+                "本回复未能通过发件人身份验证（DKIM/SPF），未作为审核决定执行。如确为本人发送，请从单位邮箱重新回复。",
+            )
+        case authority.Refusal.NO_ITEM:
+            return (
+                f"找不到对应的信息（{item_id or '主题中无编号'}）",
+                f"未能找到本回复对应的信息{('（编号 ' + item_id + '）') if item_id else ''}。请直接回复审核通知邮件，"
+                "或在主题中保留 [待审#编号]。",
+            )
+    assert_never(ruling.rule)
 
 
 def queue_confirmation(

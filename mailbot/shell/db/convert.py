@@ -1,4 +1,4 @@
-"""Rows to core values and back: the one place that knows how an event row stores a decision."""
+"""Rows to core values and back: how an event row stores a decision, and what the pure rules read of a row."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from mailbot.core.bulletin.adoptions import Listed
 from mailbot.core.review import ledger
 from mailbot.core.review.decisions import Decision, arguments, rebuild
+from mailbot.core.scoring import commission
+from mailbot.core.submission.correction import Corrected
 from mailbot.shell.clock import as_utc
-from mailbot.shell.db.models import EventRow
+from mailbot.shell.db.models import EventRow, Item, YuegaoRow
 
 
 def decision_args(decision: Decision) -> dict[str, Any]:
@@ -31,3 +34,25 @@ def ledger_events(s: Session, item_id: str) -> list[ledger.Event]:
     """All events of one item, as ledger events, in the order they were recorded."""
     rows = s.exec(select(EventRow).where(EventRow.item_id == item_id).order_by(col(EventRow.id))).all()
     return [ledger_event(r) for r in rows]
+
+
+def commission_request(row: YuegaoRow) -> commission.Request:
+    """A 约稿 row as the 约稿 rules see it."""
+    return commission.Request(row.id, row.title, row.due, tuple(row.units))
+
+
+def commission_response(item: Item) -> commission.Response:
+    """An item as the 约稿 rules see it: the request it answers, late as intake flagged it."""
+    return commission.Response(
+        item.id, item.unit_id, as_utc(item.received_at), item.yuegao_no, commission.LATE in item.flags
+    )
+
+
+def corrected(item: Item) -> Corrected:
+    """An item as the 更正 rule sees the item a correction names."""
+    return Corrected(item.id, item.unit_id, item.unit_name, item.status)
+
+
+def bulletin_listed(item: Item) -> Listed:
+    """An item as the bulletin names it in its lists of decisions."""
+    return Listed(item.id, item.unit_name, item.title, item.status)

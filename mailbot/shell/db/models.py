@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from mailbot.core.submission.status import ItemStatus as ItemStatus  # re-exported: the rows' status values
+
 
 def utcnow() -> datetime:
     """Now, in UTC (the database stores UTC; the office time zone is applied on display)."""
@@ -29,17 +31,6 @@ class Disposition(StrEnum):
     QUARANTINED = "quarantined"
     IGNORED = "ignored"
     FAILED = "failed"
-
-
-class ItemStatus(StrEnum):
-    """An item's state (SPEC §8 `items list`)."""
-
-    PENDING = "pending"
-    ADOPTED = "adopted"
-    REJECTED = "rejected"
-    SUPERSEDED = "superseded"
-    REFUSED = "refused"
-    QUARANTINED = "quarantined"
 
 
 class OutboxStatus(StrEnum):
