@@ -13,7 +13,6 @@ scheduler's memory), every month of the outage, oldest first.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import random
 import re
@@ -26,32 +25,20 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import func, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import col, select
 
-from mailbot.app.commission import queue_reminders
-from mailbot.app.context import Runtime
+from mailbot.app import queries, status
+from mailbot.app.commission import send_reminders
+from mailbot.app.context import DatabaseError, Runtime
+from mailbot.app.delivery import deliver_bursts, release_deferred
 from mailbot.app.housekeeping import housekeep
 from mailbot.app.intake import poll_once
 from mailbot.app.publish import issue
-from mailbot.app.status import failing_key, idle_key, poll_key
 from mailbot.core.errors import MailbotError, TransportError
 from mailbot.core.scoring.periods import parse_period
 from mailbot.shell.config import Config, load_config
-from mailbot.shell.db.models import (
-    BulletinRow,
-    Disposition,
-    Item,
-    MessageRow,
-    OutboxRow,
-    OutboxStatus,
-    utcnow,
-)
-from mailbot.shell.db.store import put_setting, session_scope
+from mailbot.shell.db.models import Disposition
 from mailbot.shell.mailbox import Fetched, Mailbox
-from mailbot.shell.outbox import deliver
+from mailbot.shell.outbox import DeliveryReport
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +47,6 @@ _MAX_BACKOFF = 300.0
 _BURST = 20
 # How often the sender looks for mail queued by other processes (CLI commands, other daemons).
 _SENDER_IDLE = 5.0
-
-
-def set_setting(rt: Runtime, key: str, value: str) -> None:
-    """Record a small piece of daemon state (heartbeats for `mailbot status`)."""
-    put_setting(rt.engine, key, value)
 
 
 @dataclass
@@ -144,79 +126,10 @@ def _next_month(ym: tuple[int, int], step: int = 1) -> tuple[int, int]:
     return n // 12, n % 12 + 1
 
 
-def _first_use(engine: Engine) -> dt.datetime | None:
-    """When mailbot received its first mail: a fresh install owes no bulletin for earlier months."""
-    with session_scope(engine) as s:
-        first = s.exec(select(func.min(MessageRow.received_at))).one()
-    if first is None:
-        return None
-    return first if first.tzinfo else first.replace(tzinfo=dt.UTC)
-
-
-def _last_monthly_bulletin(engine: Engine) -> str | None:
-    """The newest monthly bulletin on record (quarterly and yearly ones are issued by hand)."""
-    with session_scope(engine) as s:
-        periods = s.exec(select(BulletinRow.period)).all()
+def _last_monthly(periods: list[str]) -> str | None:
+    """The newest monthly bulletin of those on record (quarterly and yearly ones are issued by hand)."""
     months = [p for p in periods if _MONTH.match(p)]
     return max(months) if months else None
-
-
-def urgent_filed(engine: Engine, box: Mailbox, fetched: Fetched) -> bool:
-    """True when the mail `fetched` of `box` was filed as an urgent item."""
-    with session_scope(engine) as s:
-        urgent = s.exec(
-            select(Item.urgent)
-            .join(MessageRow, col(MessageRow.item_id) == col(Item.id))
-            .where(MessageRow.mailbox == box.source_id, MessageRow.source_key == fetched.key)
-            .order_by(col(MessageRow.id).desc())
-            .limit(1)
-        ).first()
-    return bool(urgent)
-
-
-def _release_deferred(engine: Engine, *, only_one: bool) -> int:
-    """Make deferred outbox rows due now; returns how many.
-
-    The outbox's own per-row backoff (30 s … 6 h) suits a mail the server
-    refuses for a while. During an outage of the server itself the daemon
-    retries with its own, shorter backoff, using one deferred mail as the probe
-    (`only_one`), and once the server answers again everything it deferred goes
-    out at once instead of hours later.
-    """
-    now = utcnow()
-    with session_scope(engine) as s:
-        q = (
-            select(OutboxRow.id)
-            .where(OutboxRow.status == OutboxStatus.QUEUED, col(OutboxRow.next_attempt_at) > now)
-            .order_by(col(OutboxRow.priority), col(OutboxRow.id))
-        )
-        ids = list(s.exec(q.limit(1) if only_one else q).all())
-        if ids:
-            s.execute(
-                update(OutboxRow)
-                .where(col(OutboxRow.id).in_(ids), col(OutboxRow.status) == OutboxStatus.QUEUED)
-                .values(next_attempt_at=now)
-            )
-    return len(ids)
-
-
-def _note_failing(rt: Runtime, sid: str, exc: Exception, failing: bool | None) -> bool | None:
-    """Record for `mailbot status` that a mailbox fails (once per outage); returns the new state."""
-    if failing is True:
-        return True
-    since = json.dumps({"since": rt.now().isoformat(), "error": f"{type(exc).__name__}: {exc}"[:300]})
-    try:
-        set_setting(rt, failing_key(sid), since)
-    except SQLAlchemyError:
-        return failing  # the database is down too: recorded on a later try
-    return True
-
-
-@dataclass(frozen=True, slots=True)
-class _Sent:
-    sent: int = 0
-    deferred: int = 0
-    dead: int = 0
 
 
 @dataclass
@@ -259,7 +172,7 @@ class Daemon:
 
     def _serve(self, rt: Runtime) -> Runtime:
         """Serve with one configuration until stop or reload; returns the runtime to go on with."""
-        set_setting(rt, "daemon", json.dumps({"started": rt.now().isoformat(), "idle": False}))
+        status.note_started(rt)
         sender = threading.Thread(target=self._outbox_loop, args=(rt,), name="outbox", daemon=True)
         sender.start()
         scheduler = self._scheduler(rt)
@@ -313,8 +226,8 @@ class Daemon:
             if disposition != Disposition.ITEM:
                 return
             try:
-                urgent = urgent_filed(rt.engine, of, fetched)
-            except SQLAlchemyError:
+                urgent = queries.urgent_filed(rt, of, fetched)
+            except DatabaseError:
                 urgent = True  # cannot tell: waking the sender costs one look at the outbox
             if urgent:
                 self.wake_outbox.set()
@@ -326,9 +239,9 @@ class Daemon:
                 report = poll_once(rt, stop=self.interrupt, boxes=[box], on_filed=filed)
                 imap.ok()
                 broken.ok()
-                set_setting(rt, poll_key(sid), rt.now().isoformat())
+                status.note_polled(rt, sid)
                 if failing is not False:
-                    set_setting(rt, failing_key(sid), "")
+                    status.note_recovered(rt, sid)
                     failing = False
                 database.ok()
                 if report.total:
@@ -337,22 +250,22 @@ class Daemon:
                     self.wake_outbox.set()
                 if not self._running():
                     break
-                set_setting(rt, idle_key(sid), "yes")
+                status.note_idle(rt, sid, True)
                 # IDLE (or a poll interval) until new mail; capped so the loop re-checks often.
                 box.wait(min(wait, 1500.0), self.interrupt)
-                set_setting(rt, idle_key(sid), "no")
+                status.note_idle(rt, sid, False)
             except TransportError as exc:
-                failing = _note_failing(rt, sid, exc, failing)
+                failing = status.note_failing(rt, sid, exc, failing)
                 self._sleep(imap.failed(exc))
                 try:
                     box.reconnect()
                 except TransportError:
                     pass
-            except SQLAlchemyError as exc:
+            except DatabaseError as exc:
                 # The database restarting or a PostgreSQL failover: wait, the pool reconnects.
                 self._sleep(database.failed(exc))
             except Exception as exc:
-                failing = _note_failing(rt, sid, exc, failing)
+                failing = status.note_failing(rt, sid, exc, failing)
                 self._sleep(broken.failed(exc))
                 try:
                     box.reconnect()
@@ -366,14 +279,14 @@ class Daemon:
             delay = _SENDER_IDLE
             try:
                 if smtp.failures:
-                    _release_deferred(rt.engine, only_one=True)
+                    release_deferred(rt, only_one=True)
                 report = self._deliver(rt)
                 database.ok()
                 if report.deferred:
                     delay = smtp.failed(TransportError(f"{report.deferred} mail deferred"))
                 elif report.sent:
                     if smtp.failures:
-                        if _release_deferred(rt.engine, only_one=False):
+                        if release_deferred(rt, only_one=False):
                             delay = 0.0
                     smtp.ok()
                 elif smtp.failures:
@@ -388,17 +301,9 @@ class Daemon:
                 self.wake_outbox.wait(delay)
             self.wake_outbox.clear()
 
-    def _deliver(self, rt: Runtime) -> _Sent:
+    def _deliver(self, rt: Runtime) -> DeliveryReport:
         """Send what is due in short bursts, stopping between two bursts when asked to."""
-        total = _Sent()
-        while self._running():
-            report = deliver(rt.engine, rt.transport, limit=_BURST)
-            total = _Sent(
-                total.sent + report.sent, total.deferred + report.deferred, total.dead + report.dead
-            )
-            if report.deferred or report.sent + report.dead < _BURST:
-                break
-        return total
+        return deliver_bursts(rt, _BURST, self._running)
 
     def _sleep(self, seconds: float) -> None:
         self.interrupt.wait(seconds)
@@ -441,8 +346,8 @@ class Daemon:
                 rt.config.bulletin.schedule,
                 rt.config.tz,
                 rt.now(),
-                last_issued=_last_monthly_bulletin(rt.engine),
-                first_use=_first_use(rt.engine),
+                last_issued=_last_monthly(queries.issued_bulletins(rt)),
+                first_use=queries.first_use(rt),
             )
             # Oldest first, and a failure stops the rest: a later month issued past a gap
             # would hide the missed one from the next catch-up.
@@ -470,8 +375,7 @@ class Daemon:
     def _reminders_job(self, rt: Runtime) -> None:
 
         try:
-            with session_scope(rt.engine) as s:
-                n = queue_reminders(rt, s, rt.now())
+            n = send_reminders(rt)
             if n:
                 log.info("约稿 reminders queued: %d", n)
                 self.wake_outbox.set()

@@ -28,6 +28,10 @@ CORE_FORBIDDEN = (
     "sqlmodel", "sqlalchemy", "alembic", "imapclient", "aiosmtplib", "aiosmtpd", "jinja2", "markupsafe",
     "apscheduler", "typer", "psycopg",
 )
+# The entry points hold no database session: they call the application layer, which alone opens one
+# (the session factory lives in shell.db.store).
+ENTRY_POINTS = ("mailbot.cli", "mailbot.daemon")
+ENTRY_FORBIDDEN = ("sqlmodel", "sqlalchemy", "mailbot.shell.db.store")
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,16 @@ def test_core_touches_no_database_server_or_template_engine(graph: list[Import])
         if layer(imp.module) == "mailbot.core" and imp.target.split(".")[0] in CORE_FORBIDDEN
     ]
     assert not bad, "the pure core imports I/O libraries:\n" + "\n".join(bad)
+
+
+def test_entry_points_hold_no_database_session(graph: list[Import]) -> None:
+    bad = dict.fromkeys(
+        f"{imp.module}:{imp.line} imports {imp.target}"
+        for imp in graph
+        if layer(imp.module) in ENTRY_POINTS
+        and any(imp.target == f or imp.target.startswith(f + ".") for f in ENTRY_FORBIDDEN)
+    )
+    assert not bad, "the CLI or the daemon touches the database itself (use mailbot.app):\n" + "\n".join(bad)
 
 
 def test_no_import_cycle(graph: list[Import]) -> None:

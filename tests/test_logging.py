@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from mailbot.cli.main import JsonFormatter, TextFormatter
+from mailbot.cli.logs import JsonFormatter, TextFormatter
 from mailbot.shell.db.store import open_engine, session_scope
 from mailbot.shell.outbox import deliver, enqueue
 from mailbot.shell.transport import open_transport

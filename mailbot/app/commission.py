@@ -24,7 +24,7 @@ from mailbot.core.submission.subject import yuegao_reminder_subject, yuegao_subj
 from mailbot.core.submission.units import Unit
 from mailbot.shell.db.convert import commission_request, commission_response
 from mailbot.shell.db.models import Item, YuegaoRow
-from mailbot.shell.db.store import next_value
+from mailbot.shell.db.store import next_value, session_scope
 
 
 def deadline(request: YuegaoRow, rt: Runtime) -> dt.datetime:
@@ -141,3 +141,18 @@ def missed(rt: Runtime, s: Session, now: dt.datetime) -> list[tuple[YuegaoRow, s
     for request in s.exec(select(YuegaoRow)).all():
         out += [(request, uid) for uid in commission.missed(states(rt, s, request, now))]
     return out
+
+
+# The entry points' calls (`yuegao new`, the daemon's reminder job), each in its own transaction.
+
+
+def create_request(rt: Runtime, *, title: str, units: Sequence[Unit], due: dt.date, text: str) -> int:
+    """Number a new request and queue its mails (see new_request); returns its number."""
+    with session_scope(rt.engine) as s:
+        return new_request(rt, s, title=title, units=units, due=due, text=text).id
+
+
+def send_reminders(rt: Runtime) -> int:
+    """Queue today's reminders (see queue_reminders); returns how many."""
+    with session_scope(rt.engine) as s:
+        return queue_reminders(rt, s, rt.now())

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from mailbot.core.review.replies import Vocabulary
 from mailbot.core.scoring.rules import ScoringRules, load_rules
@@ -20,6 +21,10 @@ from mailbot.shell.config import Config, MailboxConfig
 from mailbot.shell.db.store import get_secret, load_directory, open_engine, session_scope, sync_units
 from mailbot.shell.mailbox import Mailbox, open_mailbox
 from mailbot.shell.transport import Transport, open_transport
+
+# What a database that cannot be reached (or refuses a statement) raises, named here so that the
+# daemon can wait out an outage without importing SQLAlchemy itself.
+DatabaseError = SQLAlchemyError
 
 
 @dataclass
@@ -51,6 +56,12 @@ class Runtime:
             directory = load_directory(s)
         self.__dict__["_directory"] = (time.monotonic(), directory)
         return directory
+
+    def import_units(self, units: UnitDirectory) -> None:
+        """Add or update units and their officers in the database (`units import`); never deletes."""
+        with session_scope(self.engine) as s:
+            sync_units(s, units)
+        self.__dict__.pop("_directory", None)
 
     @property
     def secret(self) -> bytes:

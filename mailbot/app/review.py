@@ -37,6 +37,7 @@ from mailbot.shell.db.models import (
     ItemStatus,
     MessageRow,
 )
+from mailbot.shell.db.store import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -231,3 +232,26 @@ def _queue_reply_error(
         item_id=item.id if item else None,
         in_reply_to=mail.message_id or None,
     )
+
+
+# `mailbot decide`: a decision that arrived on paper, through the same path as a reply mail.
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """What `decide` did: the decisions applied and the item's points after them."""
+
+    applied: Applied
+    points: float | None
+
+
+def decide(
+    rt: Runtime, item_id: str, decisions: Sequence[Decision], *, by: str, at: dt.datetime, source: str
+) -> Decided | None:
+    """Apply decisions to an item in their own transaction; None when there is no such item."""
+    with session_scope(rt.engine) as s:
+        item = s.get(Item, item_id)
+        if item is None or item.id.startswith("R"):
+            return None
+        applied = apply_decisions(rt, s, item, decisions, by=by, at=at, sources=[source])
+        return Decided(applied, item_points(rt, s, item.id))

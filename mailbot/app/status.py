@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from mailbot.app.context import Runtime
@@ -26,7 +27,7 @@ from mailbot.shell.db.models import (
     OutboxStatus,
     Setting,
 )
-from mailbot.shell.db.store import session_scope
+from mailbot.shell.db.store import put_setting, session_scope
 
 STUCK_OUTBOX = dt.timedelta(hours=1)
 # A mailbox failing for longer than this is reported even though its last poll is not stale yet:
@@ -40,6 +41,8 @@ NEWEST = 5
 
 # `poll --once` writes this one key: every mailbox of the config was polled at that time.
 ALL_MAILBOXES_POLLED = "last_poll"
+# The daemon writes this one when it starts serving a configuration: JSON {started, idle}.
+DAEMON_STARTED = "daemon"
 
 
 def poll_key(source_id: str) -> str:
@@ -55,6 +58,41 @@ def idle_key(source_id: str) -> str:
 def failing_key(source_id: str) -> str:
     """The setting holding a mailbox's ongoing failure as JSON {since, error}, or "" when none."""
     return f"failing:{source_id}"
+
+
+# The heartbeats, written beside the code that reads them back; each in its own transaction.
+
+
+def note_started(rt: Runtime) -> None:
+    """The daemon starts serving (again, after a reload)."""
+    put_setting(rt.engine, DAEMON_STARTED, json.dumps({"started": rt.now().isoformat(), "idle": False}))
+
+
+def note_polled(rt: Runtime, source_id: str | None = None) -> None:
+    """A successful poll of one mailbox now; of every mailbox of the config when `source_id` is None."""
+    put_setting(rt.engine, poll_key(source_id) if source_id else ALL_MAILBOXES_POLLED, rt.now().isoformat())
+
+
+def note_idle(rt: Runtime, source_id: str, idle: bool) -> None:
+    """Whether a mailbox's intake loop waits for new mail (IDLE or a poll interval) now."""
+    put_setting(rt.engine, idle_key(source_id), "yes" if idle else "no")
+
+
+def note_recovered(rt: Runtime, source_id: str) -> None:
+    """A mailbox that may have been failing is served again."""
+    put_setting(rt.engine, failing_key(source_id), "")
+
+
+def note_failing(rt: Runtime, source_id: str, exc: Exception, failing: bool | None) -> bool | None:
+    """Record that a mailbox fails (once per outage, `failing` is what is known); returns the new state."""
+    if failing is True:
+        return True
+    since = json.dumps({"since": rt.now().isoformat(), "error": f"{type(exc).__name__}: {exc}"[:300]})
+    try:
+        put_setting(rt.engine, failing_key(source_id), since)
+    except SQLAlchemyError:
+        return failing  # the database is down too: recorded on a later try
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,4 +334,4 @@ def _short(text: str | None, limit: int = 160) -> str:
 
 def _daemon(rt: Runtime) -> Setting | None:
     with session_scope(rt.engine) as s:
-        return s.get(Setting, "daemon")
+        return s.get(Setting, DAEMON_STARTED)
