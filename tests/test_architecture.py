@@ -179,3 +179,17 @@ def test_no_import_cycle(graph: list[Import]) -> None:
 def test_function_local_imports_say_why(graph: list[Import]) -> None:
     silent = [f"{imp.module}:{imp.line} {imp.target}" for imp in graph if imp.local and not imp.why.strip()]
     assert not silent, "function-local imports without a comment saying why:\n" + "\n".join(silent)
+
+
+def test_scoring_and_queries_load_no_mail_client() -> None:
+    """Scores, bulletins and the CLI's read side run without the IMAP and SMTP libraries loaded."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, mailbot.app.scorebook, mailbot.app.publish, mailbot.app.queries;"
+        "print(sorted(m for m in ('imapclient', 'aiosmtplib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=PACKAGE.parent)  # fmt: skip
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

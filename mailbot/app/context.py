@@ -7,6 +7,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,8 +20,10 @@ from mailbot.shell.archive import Archive
 from mailbot.shell.clock import Clock, SystemClock
 from mailbot.shell.config import Config, MailboxConfig
 from mailbot.shell.db.store import get_secret, load_directory, open_engine, session_scope, sync_units
-from mailbot.shell.mailbox import Mailbox, open_mailbox
-from mailbot.shell.transport import Transport, open_transport
+
+if TYPE_CHECKING:
+    from mailbot.shell.mailbox import Mailbox
+    from mailbot.shell.transport import Transport
 
 # What a database that cannot be reached (or refuses a statement) raises, named here so that the
 # daemon can wait out an outage without importing SQLAlchemy itself.
@@ -78,6 +81,9 @@ class Runtime:
     @cached_property
     def mailboxes(self) -> list[Mailbox]:
         """Every submission mailbox of the config (opened lazily), in config order."""
+        # Imported here: scoring, bulletins and queries never load imapclient (start-up time).
+        from mailbot.shell.mailbox import open_mailbox
+
         c = self.config
         boxes = c.mailboxes or (c.mailbox,)
         return [
@@ -106,6 +112,9 @@ class Runtime:
     @cached_property
     def transport(self) -> Transport:
         """The outgoing transport."""
+        # Imported here: only commands that send load aiosmtplib (start-up time).
+        from mailbot.shell.transport import open_transport
+
         transport = open_transport(
             self.config.smtp.url, self.config.smtp_password, base_dir=self.config.base_dir
         )

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
@@ -26,7 +27,9 @@ from sqlmodel import Session, col, select
 from mailbot.core.errors import PermanentSendError, TransportError
 from mailbot.shell.db.models import OutboxRow, OutboxStatus, Setting, utcnow
 from mailbot.shell.db.store import add_setting_once, session_scope
-from mailbot.shell.transport import Transport
+
+if TYPE_CHECKING:  # queuing a mail must not load aiosmtplib; only delivery is handed a transport
+    from mailbot.shell.transport import Transport
 
 log = logging.getLogger(__name__)
 
