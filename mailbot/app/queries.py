@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -20,7 +21,9 @@ from mailbot.core.scoring.periods import Period
 from mailbot.core.scoring.scores import ExplainLine, ScoreRow
 from mailbot.shell.db.models import AttachmentRow, BulletinRow, EventRow, Item, MessageRow, YuegaoRow
 from mailbot.shell.db.store import session_scope
-from mailbot.shell.mailbox import Fetched, Mailbox
+
+if TYPE_CHECKING:  # annotations only: the CLI's read side never loads imapclient
+    from mailbot.shell.mailbox import Fetched, Mailbox
 
 
 @dataclass(frozen=True, slots=True)
