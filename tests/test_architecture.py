@@ -30,7 +30,7 @@ CORE_FORBIDDEN = (
 )
 # The entry points hold no database session: they call the application layer, which alone opens one
 # (the session factory lives in shell.db.store).
-ENTRY_POINTS = ("mailbot.cli", "mailbot.daemon")
+ENTRY_POINTS = ("mailbot.cli", "mailbot.daemon", "mailbot.demo")
 ENTRY_FORBIDDEN = ("sqlmodel", "sqlalchemy", "mailbot.shell.db.store")
 
 

@@ -19,7 +19,15 @@ from mailbot.app.context import Runtime
 from mailbot.app.scorebook import Scorebook
 from mailbot.core.scoring.periods import Period
 from mailbot.core.scoring.scores import ExplainLine, ScoreRow
-from mailbot.shell.db.models import AttachmentRow, BulletinRow, EventRow, Item, MessageRow, YuegaoRow
+from mailbot.shell.db.models import (
+    AttachmentRow,
+    BulletinRow,
+    EventRow,
+    Item,
+    MessageRow,
+    OutboxRow,
+    YuegaoRow,
+)
 from mailbot.shell.db.store import session_scope
 
 if TYPE_CHECKING:  # annotations only: the CLI's read side never loads imapclient
@@ -160,3 +168,18 @@ def urgent_filed(rt: Runtime, box: Mailbox, fetched: Fetched) -> bool:
             .limit(1)
         ).first()
     return bool(urgent)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A mail mailbot queued: what it is about and its bytes, as the recipient receives them."""
+
+    item_id: str | None
+    raw: bytes
+
+
+def outgoing(rt: Runtime, kind: str) -> list[Outgoing]:
+    """The mails of one kind (review, confirm …) in the order they were queued."""
+    with session_scope(rt.engine) as s:
+        rows = s.exec(select(OutboxRow).where(OutboxRow.kind == kind).order_by(col(OutboxRow.id))).all()
+        return [Outgoing(r.item_id, r.raw) for r in rows]

@@ -18,21 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
-
-from mailbot.app.commission import new_request
+from mailbot.app import queries
+from mailbot.app.commission import create_request
 from mailbot.app.context import Runtime
 from mailbot.app.intake import poll_once
 from mailbot.app.publish import issue, write_out
-from mailbot.app.scorebook import Scorebook
 from mailbot.core.bulletin.content import bulletin_title
 from mailbot.core.scoring.periods import parse_period
 from mailbot.core.scoring.scores import format_points
 from mailbot.demo import samples
 from mailbot.shell.clock import FixedClock
 from mailbot.shell.config import load_config
-from mailbot.shell.db.models import Item, OutboxRow
-from mailbot.shell.db.store import session_scope
 from mailbot.shell.endpoint import local_path
 from mailbot.shell.outbox import deliver
 
@@ -282,15 +278,13 @@ def run_demo(
     rt = Runtime(load_config(config), clock=clock)
     say(f"[1/5] office set up in {root} — 130 units of the Guangzhou list, Guangzhou scoring rules")
     d = rt.directory()
-    with session_scope(rt.engine) as s:
-        new_request(
+    create_request(
             rt,
-            s,
             title="四季度经济运行情况分析",
             units=[u for u in (d.get("BA01"), d.get("QX01")) if u],
             due=month_start + dt.timedelta(days=20),
             text="请围绕四季度经济运行情况、存在问题和对策建议报送。",
-        )
+    )
     deliver(rt.engine, rt.transport, now=clock.now())
     say("      约稿#1 mailed to 市发改委 and 越秀区政府 (due in 20 days)")
     inbox = _inbox(rt)
@@ -312,17 +306,15 @@ def run_demo(
         f"[3/5] the editor replied to {decided} review requests from a mail client (采用, 不采用, 批示, 省采用 …)"
     )
     _undo_one(rt, inbox, clock)
-    with session_scope(rt.engine) as s:
-        items = s.exec(select(Item)).all()
-        counted = len(items)
-        by_status: dict[str, int] = {}
-        for i in items:
-            by_status[i.status] = by_status.get(i.status, 0) + 1
+    lines = queries.items(rt, status=None, unit=None, period=None)
+    counted = len(lines)
+    by_status: dict[str, int] = {}
+    for line in lines:
+        by_status[line.item.status] = by_status.get(line.item.status, 0) + 1
     say("      items: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
     label = f"{year}-{mon:02d}"
     period = parse_period(label, rt.rules.calendar)
-    with session_scope(rt.engine) as s:
-        rows = Scorebook(rt, s).rows(period)
+    rows = queries.score_rows(rt, period)
     say(f"[4/5] scores of {label} (Guangzhou rules), top of each series:")
     for series in dict.fromkeys(r.series for r in rows):
         top = [r for r in rows if r.series == series and r.score][:3]
@@ -347,12 +339,9 @@ def run_demo(
 
 def _editor_answers(rt: Runtime, inbox: stdlib_mailbox.Maildir, clock: FixedClock, rng: random.Random) -> int:
     """Reply to every review request that has not been answered yet."""
-    with session_scope(rt.engine) as s:
-        requests = s.exec(
-            select(OutboxRow).where(OutboxRow.kind == "review").order_by(col(OutboxRow.id))
-        ).all()
-        answered = {r.item_id for r in s.exec(select(OutboxRow).where(OutboxRow.kind == "confirm")).all()}
-        pending = [r for r in requests if r.item_id not in answered]
+    # The editor's mail client: every review request received, and the confirmations of the answered ones.
+    answered = {m.item_id for m in queries.outgoing(rt, "confirm")}
+    pending = [m for m in queries.outgoing(rt, "review") if m.item_id not in answered]
     n = 0
     for req in pending:
         seq = int((req.item_id or "0-0").split("-")[1])
@@ -374,14 +363,9 @@ def _editor_answers(rt: Runtime, inbox: stdlib_mailbox.Maildir, clock: FixedCloc
 
 def _undo_one(rt: Runtime, inbox: stdlib_mailbox.Maildir, clock: FixedClock) -> None:
     """The editor takes one adoption back with 撤销, as happens in real life."""
-    with session_scope(rt.engine) as s:
-        item = s.exec(select(Item).where(Item.status == "adopted").order_by(col(Item.id))).first()
-        req = s.exec(
-            select(OutboxRow).where(
-                OutboxRow.kind == "review", OutboxRow.item_id == (item.id if item else "")
-            )
-        ).first()
-    if item is None or req is None:
+    adopted = sorted(line.item.id for line in queries.items(rt, status="adopted", unit=None, period=None))
+    req = next((m for m in queries.outgoing(rt, "review") if adopted and m.item_id == adopted[0]), None)
+    if req is None:
         return
     raw = samples.reply(sender=EDITOR, to_message=req.raw, command="撤销", date=clock.now().astimezone(TZ))
     inbox.add(raw)
