@@ -29,6 +29,7 @@ from mailbot.app.context import Runtime
 from mailbot.core.errors import RefusedMail
 from mailbot.core.mail.mime import ParsedMail, parse_mail
 from mailbot.core.mail.msgid import OurId, verify
+from mailbot.core.review.status import ItemStatus
 from mailbot.core.submission import similarity
 from mailbot.core.submission.refusals import RULES
 from mailbot.core.submission.triage import Ignore, Limits, Refuse, Reply, Submission, triage
@@ -38,7 +39,6 @@ from mailbot.shell.db.models import (
     AttachmentRow,
     Disposition,
     Item,
-    ItemStatus,
     MessageRow,
     YuegaoRow,
     utcnow,

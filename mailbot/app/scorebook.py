@@ -17,14 +17,13 @@ from mailbot.app.commission import deadline, missed
 from mailbot.app.context import Runtime
 from mailbot.core.review import ledger
 from mailbot.core.review.decisions import Penalty
+from mailbot.core.review.status import UNSCORED
 from mailbot.core.scoring import scores as scoring
 from mailbot.core.scoring.periods import Period, parse_period
 from mailbot.core.scoring.rules import ScoringRules
 from mailbot.shell.clock import as_utc
 from mailbot.shell.db.convert import ledger_event
-from mailbot.shell.db.models import EventRow, Item, ItemStatus, YuegaoRow
-
-_UNSCORED = {ItemStatus.SUPERSEDED, ItemStatus.REFUSED, ItemStatus.QUARANTINED}
+from mailbot.shell.db.models import EventRow, Item, YuegaoRow
 
 
 def scored_item(item: Item, due: datetime | None = None) -> scoring.ScoredItem:
@@ -34,7 +33,7 @@ def scored_item(item: Item, due: datetime | None = None) -> scoring.ScoredItem:
         unit_id=item.unit_id,
         received_at=as_utc(item.received_at),
         title=item.title,
-        scored=item.status not in _UNSCORED,
+        scored=item.status not in UNSCORED,
         commissioned="约稿" in item.flags,
         commission_late="约稿超时" in item.flags,
         commission_due=due,

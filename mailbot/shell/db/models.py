@@ -14,6 +14,9 @@ from typing import Any
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# The item status is a core value; the item table stores its values as they are.
+from mailbot.core.review.status import ItemStatus as ItemStatus
+
 
 def utcnow() -> datetime:
     """Now, in UTC (the database stores UTC; the office time zone is applied on display)."""
@@ -29,17 +32,6 @@ class Disposition(StrEnum):
     QUARANTINED = "quarantined"
     IGNORED = "ignored"
     FAILED = "failed"
-
-
-class ItemStatus(StrEnum):
-    """An item's state (SPEC §8 `items list`)."""
-
-    PENDING = "pending"
-    ADOPTED = "adopted"
-    REJECTED = "rejected"
-    SUPERSEDED = "superseded"
-    REFUSED = "refused"
-    QUARANTINED = "quarantined"
 
 
 class OutboxStatus(StrEnum):
