@@ -19,10 +19,12 @@ from mailbot.app import mailer
 from mailbot.app.commission import bulletin_entries
 from mailbot.app.context import Runtime
 from mailbot.app.scorebook import Scorebook
+from mailbot.core import letters
 from mailbot.core.bulletin import content as bt
 from mailbot.core.bulletin.workbook import bulletin_xlsx, workbook_filename
 from mailbot.core.review import ledger
 from mailbot.core.review.decisions import Adopt, Instruct, UpperAdopt
+from mailbot.core.review.status import UNSCORED
 from mailbot.core.scoring.periods import Period, is_quarter_end, quarter_of, year_of
 from mailbot.core.scoring.scores import ScoreRow
 from mailbot.shell import compose
@@ -32,7 +34,6 @@ from mailbot.shell.db.models import BulletinRow, EventRow, Item, OutboxRow, Outb
 from mailbot.shell.db.store import session_scope
 
 log = logging.getLogger(__name__)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
@@ -58,7 +59,7 @@ def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
     default_pub = rt.rules.ruleset_for(period).default_publication or ""
     for e in sorted(live, key=ledger.decision_order):
         item = items.get(e.item_id)
-        if item is None or item.status in ("superseded", "refused", "quarantined"):
+        if item is None or item.status in UNSCORED:
             continue
         d = e.decision
         if isinstance(d, Adopt):
@@ -143,7 +144,7 @@ def plan(rt: Runtime, data: bt.BulletinData) -> list[Planned]:
         if unit is None:
             continue
         for addr in dict.fromkeys(a.lower() for a in unit.bulletin_to):
-            out.append(Planned(unit.id, unit.name, addr, f"bulletin:{label}:{unit.id}:{addr}"))
+            out.append(Planned(unit.id, unit.name, addr, letters.bulletin_key(label, unit.id, addr)))
     return out
 
 
@@ -158,18 +159,14 @@ def build_mail(
 
     Pass one `copies` for all the copies of a bulletin: it renders the bulletin once.
     """
-    copies = copies or compose.Copies(data)
-    return mailer.build(
-        rt,
-        kind="bulletin",
-        dedupe_key=p.dedupe_key,
-        to=p.address,
-        subject=bt.bulletin_title(data),
-        text=copies.text(p.unit_id),
-        html=copies.html(p.unit_id),
-        auto="auto-generated",
-        attachments=[(workbook_filename(data), XLSX, xlsx)],
-    )
+    return _built(rt, data, p, xlsx, copies or compose.Copies(data))[1]
+
+
+def _built(
+    rt: Runtime, data: bt.BulletinData, p: Planned, xlsx: bytes, copies: compose.Copies
+) -> tuple[letters.Letter, compose.Message]:
+    letter = letters.bulletin_copy(data, unit_id=p.unit_id, to=p.address, xlsx=xlsx)
+    return letter, mailer.build(rt, letter, copies.text(p.unit_id), copies.html(p.unit_id))
 
 
 CHUNK = 50
@@ -189,7 +186,7 @@ def issue(rt: Runtime, period: Period) -> tuple[bt.BulletinData, int]:
         done = set(
             s.exec(
                 select(OutboxRow.dedupe_key).where(
-                    col(OutboxRow.dedupe_key).like(f"bulletin:{period.label}:%")
+                    col(OutboxRow.dedupe_key).like(letters.bulletin_prefix(period.label) + "%")
                 )
             ).all()
         )
@@ -199,18 +196,10 @@ def issue(rt: Runtime, period: Period) -> tuple[bt.BulletinData, int]:
     copies = compose.Copies(data)
     queued = 0
     for start in range(0, len(todo), CHUNK):
-        batch = [(p, build_mail(rt, data, p, xlsx, copies)) for p in todo[start : start + CHUNK]]
+        batch = [_built(rt, data, p, xlsx, copies) for p in todo[start : start + CHUNK]]
         with session_scope(rt.engine) as s:
-            for p, message in batch:
-                queued += mailer.enqueue(
-                    rt,
-                    s,
-                    message,
-                    kind="bulletin",
-                    dedupe_key=p.dedupe_key,
-                    to=p.address,
-                    priority=mailer.PRIORITY_BULLETIN,
-                )
+            for letter, message in batch:
+                queued += mailer.enqueue(rt, s, message, letter)
     with session_scope(rt.engine) as s:
         if s.exec(select(BulletinRow.id).where(BulletinRow.period == period.label)).first() is None:
             s.add(BulletinRow(period=period.label, title=bt.bulletin_title(data), recipients=len(planned)))
@@ -256,6 +245,8 @@ def sent_for(rt: Runtime, period_label: str) -> int:
     """How many copies of a period's bulletin have been sent."""
     with session_scope(rt.engine) as s:
         rows = s.exec(
-            select(OutboxRow.status).where(col(OutboxRow.dedupe_key).like(f"bulletin:{period_label}:%"))
+            select(OutboxRow.status).where(
+                col(OutboxRow.dedupe_key).like(letters.bulletin_prefix(period_label) + "%")
+            )
         ).all()
     return sum(1 for st in rows if st == OutboxStatus.SENT)

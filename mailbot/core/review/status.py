@@ -26,7 +26,9 @@ class ItemStatus(StrEnum):
 IN_REVIEW: frozenset[ItemStatus] = frozenset({ItemStatus.PENDING, ItemStatus.ADOPTED, ItemStatus.REJECTED})
 
 # Items that never count: replaced by a 更正, or never registered (refused, quarantined).
-UNSCORED: frozenset[ItemStatus] = frozenset({ItemStatus.SUPERSEDED, ItemStatus.REFUSED, ItemStatus.QUARANTINED})
+UNSCORED: frozenset[ItemStatus] = frozenset(
+    {ItemStatus.SUPERSEDED, ItemStatus.REFUSED, ItemStatus.QUARANTINED}
+)
 
 # How mails name each state to the people who read them.
 LABELS: Mapping[str, str] = {

@@ -1,4 +1,4 @@
-"""Rows to core values and back: the one place that knows how an event row stores a decision."""
+"""Rows to core values and back: how an event row stores a decision, what the mails read of an item."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from mailbot.core.letters import ItemFacts
 from mailbot.core.review import ledger
 from mailbot.core.review.decisions import Decision, arguments, rebuild
 from mailbot.shell.clock import as_utc
-from mailbot.shell.db.models import EventRow
+from mailbot.shell.db.models import EventRow, Item
 
 
 def decision_args(decision: Decision) -> dict[str, Any]:
@@ -31,3 +32,26 @@ def ledger_events(s: Session, item_id: str) -> list[ledger.Event]:
     """All events of one item, as ledger events, in the order they were recorded."""
     rows = s.exec(select(EventRow).where(EventRow.item_id == item_id).order_by(col(EventRow.id))).all()
     return [ledger_event(r) for r in rows]
+
+
+def item_facts(item: Item) -> ItemFacts:
+    """What the mails say of an item row (core/letters)."""
+    return ItemFacts(
+        id=item.id,
+        title=item.title,
+        unit_name=item.unit_name,
+        from_addr=item.from_addr,
+        message_id=item.message_id,
+        reporter=item.reporter,
+        signer=item.signer,
+        phone=item.phone,
+        written_date=item.written_date,
+        urgent=item.urgent,
+        correction_of=item.correction_of,
+        text=item.text,
+        cover_note=item.cover_note,
+        text_note=item.text_note,
+        flags=tuple(item.flags),
+        similar_to=item.similar_to,
+        similarity=item.similarity,
+    )
