@@ -14,13 +14,13 @@ from sqlmodel import Session, col, select
 
 from mailbot.app import mailer
 from mailbot.app.context import Runtime
+from mailbot.core import letters
 from mailbot.core.bulletin.content import YuegaoEntry
+from mailbot.core.review.status import UNSCORED
 from mailbot.core.scoring import commission
 from mailbot.core.scoring.commission import Answer as Answer  # re-exported: callers read states by it
 from mailbot.core.scoring.commission import UnitState as UnitState
 from mailbot.core.scoring.periods import Period
-from mailbot.core.submission.status import UNSCORED
-from mailbot.core.submission.subject import yuegao_reminder_subject, yuegao_subject
 from mailbot.core.submission.units import Unit
 from mailbot.shell.db.convert import commission_request, commission_response
 from mailbot.shell.db.models import Item, YuegaoRow
@@ -61,24 +61,8 @@ def new_request(
     s.flush()
     for unit in units:
         for addr in unit.officers:
-            mailer.queue(
-                rt,
-                s,
-                kind="yuegao",
-                dedupe_key=f"yuegao:{number}:{unit.id}:{addr}",
-                to=addr,
-                subject=yuegao_subject(number, title, due),
-                template="yuegao",
-                auto="auto-generated",
-                context={
-                    "number": number,
-                    "title": title,
-                    "text": text,
-                    "due": due,
-                    "unit": unit,
-                    "reminder": False,
-                },
-            )
+            letter = letters.yuegao_request(number=number, title=title, text=text, due=due, unit=unit, to=addr)
+            mailer.queue(rt, s, letter)
     return row
 
 
@@ -91,25 +75,13 @@ def queue_reminders(rt: Runtime, s: Session, now: dt.datetime) -> int:
             if st.state != Answer.OPEN:
                 continue
             unit = rt.directory().get(st.unit_id)
-            for addr in unit.officers if unit else ():
-                mailer.queue(
-                    rt,
-                    s,
-                    kind="yuegao",
-                    dedupe_key=f"yuegao-reminder:{request.id}:{unit.id if unit else ''}:{addr}",
-                    to=addr,
-                    subject=yuegao_reminder_subject(request.id, request.title),
-                    template="yuegao",
-                    auto="auto-generated",
-                    context={
-                        "number": request.id,
-                        "title": request.title,
-                        "text": request.text,
-                        "due": request.due,
-                        "unit": unit,
-                        "reminder": True,
-                    },
+            if unit is None:  # removed from the directory since: nobody to remind
+                continue
+            for addr in unit.officers:
+                letter = letters.yuegao_reminder(
+                    number=request.id, title=request.title, text=request.text, due=request.due, unit=unit, to=addr
                 )
+                mailer.queue(rt, s, letter)
                 n += 1
     return n
 

@@ -28,10 +28,10 @@ from mailbot.app.commission import requests
 from mailbot.app.context import Runtime
 from mailbot.core.mail.mime import ParsedMail, parse_mail
 from mailbot.core.mail.msgid import OurId, verify
+from mailbot.core.review.status import UNSCORED, ItemStatus
 from mailbot.core.scoring import commission
 from mailbot.core.submission import correction, similarity
 from mailbot.core.submission.refusals import RULES
-from mailbot.core.submission.status import UNSCORED
 from mailbot.core.submission.triage import Ignore, Limits, Refuse, Reply, Submission, triage
 from mailbot.shell.archive import digest
 from mailbot.shell.clock import as_utc
@@ -40,7 +40,6 @@ from mailbot.shell.db.models import (
     AttachmentRow,
     Disposition,
     Item,
-    ItemStatus,
     MessageRow,
     utcnow,
 )

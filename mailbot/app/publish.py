@@ -18,6 +18,7 @@ from mailbot.app import mailer
 from mailbot.app.commission import bulletin_entries
 from mailbot.app.context import Runtime
 from mailbot.app.scorebook import Scorebook
+from mailbot.core import letters
 from mailbot.core.bulletin import adoptions
 from mailbot.core.bulletin import content as bt
 from mailbot.core.bulletin.workbook import bulletin_xlsx, workbook_filename
@@ -30,7 +31,6 @@ from mailbot.shell.db.models import BulletinRow, EventRow, Item, OutboxRow, Outb
 from mailbot.shell.db.store import session_scope
 
 log = logging.getLogger(__name__)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def gather(rt: Runtime, s: Session, period: Period) -> bt.BulletinData:
@@ -104,7 +104,7 @@ def plan(rt: Runtime, data: bt.BulletinData) -> list[Planned]:
         if unit is None:
             continue
         for addr in dict.fromkeys(a.lower() for a in unit.bulletin_to):
-            out.append(Planned(unit.id, unit.name, addr, f"bulletin:{label}:{unit.id}:{addr}"))
+            out.append(Planned(unit.id, unit.name, addr, letters.bulletin_key(label, unit.id, addr)))
     return out
 
 
@@ -119,18 +119,14 @@ def build_mail(
 
     Pass one `copies` for all the copies of a bulletin: it renders the bulletin once.
     """
-    copies = copies or compose.Copies(data)
-    return mailer.build(
-        rt,
-        kind="bulletin",
-        dedupe_key=p.dedupe_key,
-        to=p.address,
-        subject=bt.bulletin_title(data),
-        text=copies.text(p.unit_id),
-        html=copies.html(p.unit_id),
-        auto="auto-generated",
-        attachments=[(workbook_filename(data), XLSX, xlsx)],
-    )
+    return _built(rt, data, p, xlsx, copies or compose.Copies(data))[1]
+
+
+def _built(
+    rt: Runtime, data: bt.BulletinData, p: Planned, xlsx: bytes, copies: compose.Copies
+) -> tuple[letters.Letter, compose.Message]:
+    letter = letters.bulletin_copy(data, unit_id=p.unit_id, to=p.address, xlsx=xlsx)
+    return letter, mailer.build(rt, letter, copies.text(p.unit_id), copies.html(p.unit_id))
 
 
 CHUNK = 50
@@ -150,7 +146,7 @@ def issue(rt: Runtime, period: Period) -> tuple[bt.BulletinData, int]:
         done = set(
             s.exec(
                 select(OutboxRow.dedupe_key).where(
-                    col(OutboxRow.dedupe_key).like(f"bulletin:{period.label}:%")
+                    col(OutboxRow.dedupe_key).like(letters.bulletin_prefix(period.label) + "%")
                 )
             ).all()
         )
@@ -160,18 +156,10 @@ def issue(rt: Runtime, period: Period) -> tuple[bt.BulletinData, int]:
     copies = compose.Copies(data)
     queued = 0
     for start in range(0, len(todo), CHUNK):
-        batch = [(p, build_mail(rt, data, p, xlsx, copies)) for p in todo[start : start + CHUNK]]
+        batch = [_built(rt, data, p, xlsx, copies) for p in todo[start : start + CHUNK]]
         with session_scope(rt.engine) as s:
-            for p, message in batch:
-                queued += mailer.enqueue(
-                    rt,
-                    s,
-                    message,
-                    kind="bulletin",
-                    dedupe_key=p.dedupe_key,
-                    to=p.address,
-                    priority=mailer.PRIORITY_BULLETIN,
-                )
+            for letter, message in batch:
+                queued += mailer.enqueue(rt, s, message, letter)
     with session_scope(rt.engine) as s:
         if s.exec(select(BulletinRow.id).where(BulletinRow.period == period.label)).first() is None:
             s.add(BulletinRow(period=period.label, title=bt.bulletin_title(data), recipients=len(planned)))
@@ -217,6 +205,8 @@ def sent_for(rt: Runtime, period_label: str) -> int:
     """How many copies of a period's bulletin have been sent."""
     with session_scope(rt.engine) as s:
         rows = s.exec(
-            select(OutboxRow.status).where(col(OutboxRow.dedupe_key).like(f"bulletin:{period_label}:%"))
+            select(OutboxRow.status).where(
+                col(OutboxRow.dedupe_key).like(letters.bulletin_prefix(period_label) + "%")
+            )
         ).all()
     return sum(1 for st in rows if st == OutboxStatus.SENT)

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from mailbot.app import mailer, notices
 from mailbot.app.context import Runtime
 from mailbot.app.scorebook import item_points
+from mailbot.core import letters
 from mailbot.core.errors import CommandError
 from mailbot.core.mail.mime import ParsedMail
 from mailbot.core.review import authority, ledger
@@ -27,14 +28,14 @@ from mailbot.core.review.decisions import (
     Help,
     describe,
 )
-from mailbot.core.review.replies import COMMAND_TABLE, parse_commands
+from mailbot.core.review.replies import parse_commands
+from mailbot.core.review.status import IN_REVIEW
 from mailbot.core.submission.triage import Reply
-from mailbot.shell.db.convert import decision_args, ledger_events
+from mailbot.shell.db.convert import decision_args, item_facts, ledger_events
 from mailbot.shell.db.models import (
     Disposition,
     EventRow,
     Item,
-    ItemStatus,
     MessageRow,
 )
 from mailbot.shell.db.store import session_scope
@@ -83,7 +84,7 @@ def apply_decisions(
         s.add(ev)
         s.flush()
         ids.append(ev.id or 0)
-    if item.status in {ItemStatus.PENDING, ItemStatus.ADOPTED, ItemStatus.REJECTED}:
+    if item.status in IN_REVIEW:
         item.status = ledger.item_status(ledger_events(s, item.id))
         s.add(item)
     applied = Applied(item, tuple(decisions), old, item.status, tuple(ids))
@@ -111,10 +112,19 @@ def handle_reply(
         row.item_id = item.id if item else None
         if mailer.may_answer(rt, s, mail.from_addr, per_day=rt.config.smtp.max_per_address_per_day):
             # A non-reviewer is answered once per item: an unmarked auto-responder must not loop.
-            key = (
-                f"reply-error:{item.id if item else '-'}:{mail.from_addr}" if rule == "not_reviewer" else None
+            mailer.queue(
+                rt,
+                s,
+                letters.reply_error(
+                    detail=detail,
+                    to=mail.from_addr,
+                    subject=mail.subject,
+                    in_reply_to=mail.message_id,
+                    item_id=item.id if item else None,
+                    sha256=row.sha256,
+                    once_per_item=rule == "not_reviewer",
+                ),
             )
-            _queue_reply_error(rt, s, row, mail, item, detail, key=key)
 
     ruling = authority.may_decide(
         policy(rt),
@@ -135,7 +145,10 @@ def handle_reply(
         return
     if all(isinstance(d, Help) for d in decisions):
         row.disposition, row.item_id, row.reason = Disposition.DECISION, item.id, "帮助"
-        _queue_reply_error(rt, s, row, mail, item, "审核指令如下。", heading="审核指令表")
+        help_letter = letters.reply_help(
+            to=mail.from_addr, subject=mail.subject, in_reply_to=mail.message_id, item_id=item.id, sha256=row.sha256
+        )
+        mailer.queue(rt, s, help_letter)
         return
     applied = apply_decisions(rt, s, item, decisions, by=mail.from_addr, at=received, message_row_id=row.id)
     row.disposition, row.item_id = Disposition.DECISION, item.id
@@ -183,54 +196,15 @@ def queue_confirmation(
     mailer.queue(
         rt,
         s,
-        kind="confirm",
-        dedupe_key=f"confirm:{key}",
-        to=to,
-        subject=f"[报送#{item.id}] 已执行：{'；'.join(describe(d) for d in applied.decisions)}"[:200],
-        template="confirm",
-        context={
-            "item": item,
-            "decisions": [describe(d) for d in applied.decisions],
-            "status": _STATUS_CN.get(item.status, item.status),
-            "points": item_points(rt, s, item.id),
-        },
-        item_id=item.id,
-        in_reply_to=in_reply_to,
-    )
-
-
-_STATUS_CN = {
-    "pending": "待审",
-    "adopted": "已采用",
-    "rejected": "未采用",
-    "superseded": "已被更正替代",
-    "refused": "未登记",
-    "quarantined": "已隔离",
-}
-
-
-def _queue_reply_error(
-    rt: Runtime,
-    s: Session,
-    row: MessageRow,
-    mail: ParsedMail,
-    item: Item | None,
-    detail: str,
-    *,
-    key: str | None = None,
-    heading: str = "回复未执行",
-) -> None:
-    mailer.queue(
-        rt,
-        s,
-        kind="reply-error",
-        dedupe_key=key or f"reply-error:{row.sha256}",
-        to=mail.from_addr,
-        subject=f"{'[报送#' + item.id + '] ' if item else ''}{heading}：{mail.subject}"[:200],
-        template="reply_error",
-        context={"detail": detail, "commands": COMMAND_TABLE, "subject": mail.subject},
-        item_id=item.id if item else None,
-        in_reply_to=mail.message_id or None,
+        letters.confirmation(
+            item_facts(item),
+            decisions=applied.decisions,
+            status=item.status,
+            points=item_points(rt, s, item.id),
+            to=to,
+            in_reply_to=in_reply_to,
+            key=key,
+        ),
     )
 
 

@@ -17,11 +17,11 @@ from mailbot.app.commission import deadline, missed
 from mailbot.app.context import Runtime
 from mailbot.core.review import ledger
 from mailbot.core.review.decisions import Penalty
+from mailbot.core.review.status import UNSCORED
 from mailbot.core.scoring import commission
 from mailbot.core.scoring import scores as scoring
 from mailbot.core.scoring.periods import Period, parse_period
 from mailbot.core.scoring.rules import ScoringRules
-from mailbot.core.submission.status import UNSCORED
 from mailbot.shell.clock import as_utc
 from mailbot.shell.db.convert import ledger_event
 from mailbot.shell.db.models import EventRow, Item, YuegaoRow

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from mailbot.app.context import Runtime
 from mailbot.core.errors import MailbotError
+from mailbot.core.review.status import ItemStatus
 from mailbot.shell import outbox
 from mailbot.shell.clock import as_utc
 from mailbot.shell.db.models import (
@@ -21,7 +22,6 @@ from mailbot.shell.db.models import (
     Disposition,
     EventRow,
     Item,
-    ItemStatus,
     MessageRow,
     OutboxRow,
     OutboxStatus,

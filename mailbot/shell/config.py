@@ -85,6 +85,14 @@ class OfficeConfig:
     """[office]."""
 
     name: str = doc("the office that signs receipts and bulletins", "广州市人民政府办公厅")
+    short_name: str = doc(
+        "the office as refusal replies name it to officers (请使用已在…登记备案的信息员邮箱报送)", "市政府办公厅"
+    )
+    example_unit: str = doc(
+        "the unit named in refusal replies' example subjects when the sender's own unit is not known; "
+        "empty: the first unit of the directory",
+        "",
+    )
     timezone: str = doc("IANA time zone of the office", "Asia/Shanghai")
     domain: str = doc("domain used in Message-IDs of mail mailbot sends", "mailbot.invalid")
 

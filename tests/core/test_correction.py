@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from mailbot.core.review.status import ItemStatus
 from mailbot.core.submission.correction import Corrected, refusal
-from mailbot.core.submission.status import ItemStatus
 from mailbot.core.submission.subject import Fields, SubjectInfo
 from mailbot.core.submission.triage import Submission
 from mailbot.core.submission.units import Unit

@@ -14,9 +14,9 @@ from decimal import Decimal
 from mailbot.core.bulletin.content import AdoptedEntry, InstructionEntry, UpperEntry
 from mailbot.core.review import ledger
 from mailbot.core.review.decisions import Adopt, Instruct, UpperAdopt
+from mailbot.core.review.status import UNSCORED
 from mailbot.core.scoring.periods import Period
 from mailbot.core.scoring.rules import RuleSet, ScoringRules
-from mailbot.core.submission.status import UNSCORED
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from mailbot.core.review.decisions import Adopt, Decision, Help, Reject, Undo, UpperAdopt
-
-ItemStatus = Literal["pending", "adopted", "rejected"]
+from mailbot.core.review.status import ItemStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +61,7 @@ def decision_order(event: Event) -> tuple[datetime, int, str]:
 
 
 def item_status(events: Iterable[Event]) -> ItemStatus:
-    """'pending', 'adopted' or 'rejected' for one item's events (Undo already in the list is resolved).
+    """PENDING, ADOPTED or REJECTED (status.IN_REVIEW) for one item's events (Undo already in the list is resolved).
 
     The latest adoption (本级 or 上级) or rejection by decision time wins.
     批示, 上报, 约稿 and 扣分 never change the status: a 批示 on an item nobody
@@ -74,12 +72,12 @@ def item_status(events: Iterable[Event]) -> ItemStatus:
 
 def settled_status(effective: Iterable[Event]) -> ItemStatus:
     """The status that effective events, already in decision order, leave an item in."""
-    status: ItemStatus = "pending"
+    status = ItemStatus.PENDING
     for event in effective:
         if isinstance(event.decision, Adopt | UpperAdopt):
-            status = "adopted"
+            status = ItemStatus.ADOPTED
         elif isinstance(event.decision, Reject):
-            status = "rejected"
+            status = ItemStatus.REJECTED
     return status
 
 

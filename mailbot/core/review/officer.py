@@ -25,9 +25,9 @@ from mailbot.core.review.decisions import (
     UpperAdopt,
     describe,
 )
+from mailbot.core.review.status import ItemStatus
 from mailbot.core.scoring import scores as scoring
 from mailbot.core.scoring.rules import RuleSet, ScoringRules
-from mailbot.core.submission.status import ItemStatus
 
 TOLD = frozenset({ItemStatus.PENDING, ItemStatus.ADOPTED, ItemStatus.REJECTED})
 """The statuses the officer is told of (a superseded, refused or quarantined item gets no notice)."""

@@ -58,6 +58,7 @@ from mailbot.core.review.decisions import (
     describe,
 )
 from mailbot.core.review.ledger import Event, decision_order, effective_events, last_rejection, settled_status
+from mailbot.core.review.status import ItemStatus
 from mailbot.core.scoring.periods import Period, month_of, months_in, year_containing
 from mailbot.core.scoring.rules import ZERO, RuleSet, ScoringRules
 from mailbot.core.submission.units import Unit
@@ -479,7 +480,7 @@ def _book(
         for ep in _item_points(item, effective, rules, memo):
             for points, rule in ep.parts:
                 lines.append((ep.event.at, points, item, ep.event, rule))
-        if settled_status(effective) == "adopted":
+        if settled_status(effective) == ItemStatus.ADOPTED:
             for e in effective[last_rejection(effective) + 1 :]:
                 if isinstance(e.decision, Adopt | UpperAdopt):
                     book.adopted_at.setdefault(uid, []).append((item.id, e.at))

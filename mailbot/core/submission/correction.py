@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mailbot.core.errors import RefusedMail
-from mailbot.core.submission.status import UNREGISTERED
+from mailbot.core.review.status import UNREGISTERED
 from mailbot.core.submission.triage import Refuse, Submission
 
 

@@ -13,6 +13,8 @@ from mailbot.core.submission.subject import strip_prefixes
 
 EXAMPLE_SUBJECT = "标题：关于我区推进老旧小区改造的情况；单位：{unit}；签发人：张三；报送人：李四；电话：020-83123456；日期：{date}"
 EXAMPLE_POSITIONAL = "关于我区推进老旧小区改造的情况｜{unit}｜张三｜李四｜020-83123456｜{date}"
+# Where a rule's advice names the office that registers officers (config office.short_name).
+OFFICE = "{office}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +23,12 @@ class Rule:
 
     id: str
     name: str  # Chinese, shown in replies and lists
-    fix: str  # what the officer should do, in Chinese
+    fix: str  # what the officer should do, in Chinese; OFFICE stands for the registering office
     reply: bool = True  # False: never answered (spam, bounces …)
+
+    def advice(self, office: str) -> str:
+        """`fix` as the officer reads it, naming `office` (config office.short_name) where it says OFFICE."""
+        return self.fix.replace(OFFICE, office)
 
 
 RULES: dict[str, Rule] = {
@@ -31,7 +37,7 @@ RULES: dict[str, Rule] = {
         Rule(
             "unknown_sender",
             "发件人未登记",
-            "请使用已在市政府办公厅登记备案的信息员邮箱报送；如需登记或更换信息员，请联系信息科。",
+            f"请使用已在{OFFICE}登记备案的信息员邮箱报送；如需登记或更换信息员，请联系信息科。",
         ),
         Rule(
             "wrong_unit",
@@ -71,12 +77,12 @@ RULES: dict[str, Rule] = {
 }
 
 
-def example_subject(unit: str = "越秀区政府", date: str = "2026-11-03") -> str:
-    """A correct labelled subject, shown in every refusal."""
+def example_subject(unit: str, date: str) -> str:
+    """A correct labelled subject for `unit` on `date`, shown in every refusal."""
     return EXAMPLE_SUBJECT.format(unit=unit, date=date)
 
 
-def example_positional(unit: str = "越秀区政府", date: str = "2026-11-03") -> str:
+def example_positional(unit: str, date: str) -> str:
     """A correct positional subject."""
     return EXAMPLE_POSITIONAL.format(unit=unit, date=date)
 

@@ -50,7 +50,10 @@ _CATEGORIES = ("动态", "综合", "调研", "问题", "敏感")
 _CATEGORY_RE = re.compile(rf"(?P<c>{'|'.join(_CATEGORIES)})(?:类|信息|类信息|报告)?")
 _YUEGAO_RE = re.compile(r"约稿 *(?:#? *(?P<n>\d{1,9}))?")
 _CORRECTION_RE = re.compile(r"更正 *(?:# *(?P<y>\d{4}) *- *(?P<n>\d{1,6}))?")
-_SYSTEM_TAG_RE = re.compile(r"(?:报送|待审|采用|退回) *# *\d{4} *- *\d{1,6}")
+# The tags of our own item subjects (item_subject below); 采用/退回 were written by earlier releases.
+OFFICER_TAG = "报送"  # mails to the item's officer: [报送#2026-0001] …
+REVIEWER_TAG = "待审"  # mails to reviewers: [待审#2026-0001] …
+_SYSTEM_TAG_RE = re.compile(rf"(?:{OFFICER_TAG}|{REVIEWER_TAG}|采用|退回) *# *\d{{4}} *- *\d{{1,6}}")
 _TAG_PART_SEP = re.compile(r"[\s,、|/]+")
 _ITEM_REF_RE = re.compile(r"# *(?P<y>\d{4}) *- *(?P<n>\d{1,6})(?!\d)")
 _VALUE_TRIM = " \t\r\n;|,、。；｜，\u3000"
@@ -312,10 +315,17 @@ def with_fields(info: SubjectInfo, fields: Fields) -> SubjectInfo:
     return replace(info, fields=fields)
 
 
-# ---------------------------------------------------------------- our own 约稿 subjects
+# ---------------------------------------------------------------- our own subjects
 #
-# Written here, beside the grammar that reads them back: an officer who answers a 约稿 by
-# replying keeps our subject, and what we put around the request's title is not theirs.
+# Written here, beside the grammar that reads them back (mailbot/core/letters.py composes the
+# mails): a reply keeps our subject, so `find_item_ref` finds the item of an item subject, and
+# what we put around a 约稿's title is not the officer's.
+
+
+def item_subject(tag: str, item_id: str, rest: str) -> str:
+    """A subject about an item, ``[TAG#2026-0001] rest``; `find_item_ref` reads the number back."""
+    return f"[{tag}#{item_id}] {rest}"
+
 
 _YUEGAO_DUE = re.compile(r"\s*[（(]请于\s*\d{1,2}\s*月\s*\d{1,2}\s*日前报送[）)]\s*$")
 _YUEGAO_REMINDER = re.compile(r"^\s*提醒[：:]\s*明天截止\s*")

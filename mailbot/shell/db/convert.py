@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from mailbot.core.bulletin.adoptions import Listed
+from mailbot.core.letters import ItemFacts
 from mailbot.core.review import ledger
 from mailbot.core.review.decisions import Decision, arguments, rebuild
 from mailbot.core.scoring import commission
@@ -56,3 +57,24 @@ def corrected(item: Item) -> Corrected:
 def bulletin_listed(item: Item) -> Listed:
     """An item as the bulletin names it in its lists of decisions."""
     return Listed(item.id, item.unit_name, item.title, item.status)
+def item_facts(item: Item) -> ItemFacts:
+    """What the mails say of an item row (core/letters)."""
+    return ItemFacts(
+        id=item.id,
+        title=item.title,
+        unit_name=item.unit_name,
+        from_addr=item.from_addr,
+        message_id=item.message_id,
+        reporter=item.reporter,
+        signer=item.signer,
+        phone=item.phone,
+        written_date=item.written_date,
+        urgent=item.urgent,
+        correction_of=item.correction_of,
+        text=item.text,
+        cover_note=item.cover_note,
+        text_note=item.text_note,
+        flags=tuple(item.flags),
+        similar_to=item.similar_to,
+        similarity=item.similarity,
+    )

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from mailbot.core.submission.status import ItemStatus as ItemStatus  # re-exported: the rows' status values
+from mailbot.core.review.status import ItemStatus as ItemStatus  # re-exported: the rows' status values
 
 
 def utcnow() -> datetime:
