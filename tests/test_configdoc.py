@@ -1,4 +1,4 @@
-"""The docs stay true to the code: docs/config.md is generated from mailbot/config.py, and the
+"""The docs stay true to the code: docs/config.md is generated from mailbot/shell/config.py, and the
 examples in the officers' and editors' guides parse as the guides say they do."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _section_text(reference: str, section: str) -> str:
 def test_docs_config_md_is_up_to_date() -> None:
     committed = (REPO / "docs" / "config.md").read_text(encoding="utf-8")
     assert committed == config_reference(), (
-        f"docs/config.md is out of date with mailbot/config.py; regenerate it with `{REGENERATE}`"
+        f"docs/config.md is out of date with mailbot/shell/config.py; regenerate it with `{REGENERATE}`"
     )
 
 

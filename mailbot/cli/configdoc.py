@@ -1,4 +1,4 @@
-"""The configuration reference (docs/config.md), rendered from the typed config in mailbot/config.py.
+"""The configuration reference (docs/config.md), rendered from the typed config in mailbot/shell/config.py.
 
 Every key's type, default and meaning live next to the code that reads them
 (`metadata["doc"]` on each dataclass field), so the reference is generated
@@ -29,7 +29,7 @@ REGENERATE = "python -m mailbot.cli.configdoc > docs/config.md"
 _PREFACE = f"""\
 # Configuration reference: mailbot.toml
 
-<!-- Generated from mailbot/config.py by `{REGENERATE}`. Do not edit by hand. -->
+<!-- Generated from mailbot/shell/config.py by `{REGENERATE}`. Do not edit by hand. -->
 
 mailbot reads one TOML file: `-c CONFIG` on any command, else `$MAILBOT_CONFIG`,
 else `config/mailbot.toml`. `mailbot init DIR` writes a commented starting file;
