@@ -120,7 +120,7 @@ hashing, 192 bins, densified) banded for LSH (64 bands × 3 rows); band-mates
 are screened by the signature's estimate, then compared exactly. Items of
 fewer than 20 3-grams (a title alone) are 雷同 only when identical.
 
-Nine realistic 政务信息 paragraphs (150–280 characters, tests/test_similarity.py),
+Nine realistic 政务信息 paragraphs (150–280 characters, tests/core/test_similarity.py),
 each with reworked copies; Jaccard of copy and original, minimum over the nine
 (mean in brackets):
 

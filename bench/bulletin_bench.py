@@ -73,7 +73,7 @@ def run(size: Size, runs: int) -> Section:
     )  # fmt: skip
     sec.notes.append(
         "Each unit's copy opens with its own line and highlights its row; `Copies` renders the bulletin "
-        "once and personalises each copy by substitution (tests/test_bulletin.py checks every copy equals "
+        "once and personalises each copy by substitution (tests/shell/test_bulletin.py checks every copy equals "
         "a full rendering for that unit)."
     )
     return sec

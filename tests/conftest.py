@@ -16,7 +16,7 @@ import pytest
 from tests.servers import INSTALL_HINT, Dovecot, SmtpCapture
 
 if TYPE_CHECKING:
-    from tests.test_daemon import Daemons
+    from tests.system.test_daemon import Daemons
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +70,7 @@ def smtp_to_imap(dovecot: Dovecot) -> Iterator[SmtpCapture]:
 @pytest.fixture
 def daemons(tmp_path: Path) -> Iterator[Daemons]:
     """Starts `mailbot run` subprocesses; any still running when the test ends is killed."""
-    from tests.test_daemon import Daemons
+    from tests.system.test_daemon import Daemons
 
     ds = Daemons(tmp_path / "logs")
     try:

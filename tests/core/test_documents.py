@@ -15,7 +15,7 @@ from mailbot.core.errors import RefusedMail
 from mailbot.core.mail.mime import Attachment, safe_filename
 from mailbot.core.submission.documents import DocumentText, extract_text, is_document, is_picture
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mime"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mime"
 LIMIT = 50_000_000
 
 

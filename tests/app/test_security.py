@@ -25,9 +25,9 @@ import pytest
 
 from mailbot.core.mail.mime import parse_mail
 from mailbot.demo import samples
+from tests.app.test_intake import deliver
 from tests.office import REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
-from tests.test_intake import deliver
 
 pytestmark = pytest.mark.servers
 

@@ -38,10 +38,10 @@ from mailbot.app.context import Runtime
 from mailbot.daemon import Daemon, bulletins_due
 from mailbot.demo import samples
 from mailbot.shell.config import load_config
+from tests.app.test_intake import deliver, folder_counts, good
+from tests.app.test_loops import dsn_bounce
 from tests.office import REPO, REVIEWER, Office, make_office, parse
 from tests.servers import HOST, Captured, Dovecot, SmtpCapture, free_port
-from tests.test_intake import deliver, folder_counts, good
-from tests.test_loops import dsn_bounce
 
 # These tests are not about bulletins: a schedule that never fires (30 February)
 # keeps the daemon from issuing one and adding 260 mails to the counts.

@@ -22,7 +22,7 @@ from mailbot.core.scoring.rules import load_rules
 from mailbot.core.submission.units import load_units
 from mailbot.shell.config import SECTIONS, load_config
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

@@ -26,11 +26,11 @@ from mailbot.cli.logs import JsonFormatter, TextFormatter
 from mailbot.shell.db.store import open_engine, session_scope
 from mailbot.shell.outbox import deliver, enqueue
 from mailbot.shell.transport import open_transport
+from tests.app.test_intake import good
 from tests.office import Office, make_office
 from tests.servers import SmtpCapture
-from tests.test_daemon import NO_BULLETIN, status, wait_until
-from tests.test_intake import good
-from tests.test_postgres import postgres  # noqa: F401  (the fixture, for the PostgreSQL case)
+from tests.system.test_daemon import NO_BULLETIN, status, wait_until
+from tests.system.test_postgres import postgres  # noqa: F401  (the fixture, for the PostgreSQL case)
 
 pytestmark = pytest.mark.servers
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from mailbot.app.status import FAILING_GRACE, MailboxBeat, mailbox_problems, read_beat
 from mailbot.demo import samples
+from tests.app.test_intake import OFFICER, deliver, good
 from tests.office import REVIEWER, Office, make_office
 from tests.servers import Dovecot, SmtpCapture
-from tests.test_daemon import NO_BULLETIN, OFFICERS, Daemons, filed, status, wait_until
-from tests.test_intake import OFFICER, deliver, good
+from tests.system.test_daemon import NO_BULLETIN, OFFICERS, Daemons, filed, status, wait_until
 
 NOW = dt.datetime(2026, 11, 3, 10, 0, tzinfo=dt.UTC)
 

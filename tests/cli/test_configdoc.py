@@ -15,7 +15,7 @@ from mailbot.core.submission.refusals import RULES
 from mailbot.core.submission.subject import parse_subject
 from mailbot.shell.config import SECTIONS, config_from_data
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _section_text(reference: str, section: str) -> str:

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from mailbot.demo import samples
+from tests.app.test_intake import OFFICER, deliver, good
 from tests.office import REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
-from tests.test_intake import OFFICER, deliver, good
 
 Account = tuple[str, str, str]
 

@@ -17,7 +17,7 @@ from mailbot.core.mail.textnorm import fold
 from mailbot.core.review.decisions import Adopt, Decision, Forward, Instruct, Penalty, Reject, UpperAdopt
 from mailbot.core.review.replies import DEFAULT_VOCABULARY, parse_commands
 
-FIXTURES = Path(__file__).parent / "fixtures" / "replies"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "replies"
 REVIEW_REQUEST = "review.2026-0012.x@mailbot.example.org"
 
 EXPECTED: dict[str, list[Decision]] = {

@@ -7,9 +7,9 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from tests.app.test_intake import deliver, folder_counts, good
 from tests.office import Office, make_office
 from tests.servers import Dovecot, SmtpCapture
-from tests.test_intake import deliver, folder_counts, good
 
 
 def test_failing_mail_is_retried_then_moved_to_the_failed_folder(

@@ -12,9 +12,9 @@ from pathlib import Path
 from mailbot.core.review.decisions import Adopt, Decision, Forward, Instruct, Penalty, Undo, UpperAdopt
 from mailbot.core.scoring.rules import load_rules, rules_from_text
 from mailbot.core.submission.units import Unit
-from tests.test_scoring_guangzhou import Desk, at
+from tests.core.test_scoring_guangzhou import Desk, at
 
-PROFILE = Path(__file__).resolve().parent.parent / "config" / "profiles" / "county.toml"
+PROFILE = Path(__file__).resolve().parents[2] / "config" / "profiles" / "county.toml"
 
 COUNTY_UNITS = [
     Unit("chengguan", "城关镇人民政府", "街镇乡"),

@@ -13,10 +13,10 @@ from sqlmodel import col, select
 from mailbot.app.housekeeping import checkpoint, housekeep
 from mailbot.shell.db.models import OutboxRow, OutboxStatus
 from mailbot.shell.db.store import open_engine, session_scope
+from tests.app.test_intake import deliver, good
 from tests.office import Office
 from tests.servers import Dovecot, SmtpCapture
-from tests.test_daemon import Daemons, office_for, wait_until
-from tests.test_intake import deliver, good
+from tests.system.test_daemon import Daemons, office_for, wait_until
 
 NOW = dt.datetime(2026, 11, 20, 3, 30, tzinfo=dt.UTC)
 RAW = b"Subject: x\r\n\r\n" + b"a bulletin copy " * 1000

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.app.test_intake import deliver, folder_counts, good
 from tests.office import REVIEWER, Office, make_office
 from tests.pg import INSTALL_HINT, Postgres, pg_bin
 from tests.servers import Dovecot, SmtpCapture
-from tests.test_daemon import (
+from tests.system.test_daemon import (
     NO_BULLETIN,
     OFFICERS,
     Daemons,
@@ -33,7 +34,6 @@ from tests.test_daemon import (
     twice,
     wait_until,
 )
-from tests.test_intake import deliver, folder_counts, good
 
 
 @pytest.fixture(scope="module")

@@ -23,10 +23,10 @@ from mailbot.shell.db.convert import decision_of
 from mailbot.shell.db.models import EventRow, Item, OutboxRow
 from mailbot.shell.db.store import session_scope
 from tests import mailstore
+from tests.app.test_intake import OFFICER, deliver, good
+from tests.core.test_reply_fixtures import EXPECTED, FIXTURES
 from tests.office import DUTY, REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
-from tests.test_intake import OFFICER, deliver, good
-from tests.test_reply_fixtures import EXPECTED, FIXTURES
 
 TZ = ZoneInfo("Asia/Shanghai")
 

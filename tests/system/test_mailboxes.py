@@ -20,7 +20,7 @@ from mailbot.shell.db.store import session_scope
 from tests import mailstore
 from tests.office import make_office
 from tests.servers import Dovecot, SmtpCapture
-from tests.test_daemon import Daemons, filed
+from tests.system.test_daemon import Daemons, filed
 
 
 def _two_box_office(root: Path) -> Path:

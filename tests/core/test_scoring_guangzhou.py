@@ -35,7 +35,7 @@ from mailbot.core.scoring.scores import (
 )
 from mailbot.core.submission.units import Unit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")
 EDITOR = "editor@gz.gov.cn"
 

@@ -11,7 +11,7 @@ import pytest
 from mailbot.core.errors import ConfigError, ScoringRulesError
 from mailbot.core.scoring.rules import load_rules, rules_from_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GZ = ROOT / "config" / "scoring.toml"
 COUNTY = ROOT / "config" / "profiles" / "county.toml"
 CITY = ROOT / "config" / "profiles" / "city.toml"

@@ -13,9 +13,9 @@ from pathlib import Path
 from mailbot.core.review.decisions import Adopt, Commission, Decision, Instruct, Penalty, UpperAdopt
 from mailbot.core.scoring.rules import load_rules, rules_from_text
 from mailbot.core.submission.units import Unit
-from tests.test_scoring_guangzhou import Desk, at
+from tests.core.test_scoring_guangzhou import Desk, at
 
-PROFILE = Path(__file__).resolve().parent.parent / "config" / "profiles" / "city.toml"
+PROFILE = Path(__file__).resolve().parents[2] / "config" / "profiles" / "city.toml"
 
 CITY_UNITS = [
     Unit("xa", "甲县人民政府", "县区A"),

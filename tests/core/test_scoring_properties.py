@@ -33,7 +33,7 @@ from mailbot.core.scoring.rules import ScoringRules, load_rules, rules_from_text
 from mailbot.core.scoring.scores import ScoredItem, explain, item_points, score_period
 from mailbot.core.submission.units import Unit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GZ_TEXT = (ROOT / "config" / "scoring.toml").read_text(encoding="utf-8")
 CITY_TEXT = (ROOT / "config" / "profiles" / "city.toml").read_text(encoding="utf-8")
 GZ = load_rules(ROOT / "config" / "scoring.toml")

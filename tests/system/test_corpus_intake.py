@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from tests import corpus_report
+from tests.app.test_intake import folder_counts
 from tests.office import make_office, parse
 from tests.servers import Dovecot, SmtpCapture
-from tests.test_intake import folder_counts
 
 pytestmark = [pytest.mark.servers, corpus_report.needs_corpus]
 

@@ -18,9 +18,9 @@ from mailbot.shell.config import load_config
 from mailbot.shell.db.models import OutboxRow
 from mailbot.shell.db.store import session_scope
 from tests import mailstore
+from tests.app.test_intake import deliver
 from tests.office import REVIEWER, Office, make_office, parse, text_of
 from tests.servers import Dovecot, SmtpCapture
-from tests.test_intake import deliver
 
 TZ = ZoneInfo("Asia/Shanghai")
 
